@@ -101,6 +101,7 @@ export const OID = {
 
 /** What to put in a certificate. */
 export interface CertOptions {
+  /** Subject in certificate order (most significant RDN first): `C=US,ST=WA,O=Acme,CN=Signer`. */
   subject: string;
   key: TestKey;
   /** Issuer certificate and key; omit for a self-signed certificate. */
@@ -249,14 +250,14 @@ export async function createCodeSigningChain(opts: ChainOptions = {}): Promise<T
   const intermediateKey = await generateKey(caType);
   const leafKey = await generateKey(opts.leafKeyType ?? 'ec-p256');
   const root = await createCertificate({
-    subject: `CN=${name} Root,O=${name},ST=WA,C=US`,
+    subject: `C=US,ST=WA,O=${name},CN=${name} Root`,
     key: rootKey,
     basicConstraints: { ca: true },
     keyUsage: KeyUsage.keyCertSign | KeyUsage.cRLSign,
     notAfter: new Date(Date.now() + 10 * 365 * 86400_000),
   });
   const intermediate = await createCertificate({
-    subject: `CN=${name} Intermediate,O=${name},ST=WA,C=US`,
+    subject: `C=US,ST=WA,O=${name},CN=${name} Intermediate`,
     key: intermediateKey,
     issuer: { cert: root, key: rootKey },
     basicConstraints: { ca: true, pathLength: 0 },
@@ -266,7 +267,7 @@ export async function createCodeSigningChain(opts: ChainOptions = {}): Promise<T
     crlUrl: opts.crlUrl,
   });
   const leaf = await createCertificate({
-    subject: opts.leafSubject ?? `CN=${name} Signer,O=${name},L=Seattle,ST=WA,C=US`,
+    subject: opts.leafSubject ?? `C=US,ST=WA,L=Seattle,O=${name},CN=${name} Signer`,
     key: leafKey,
     issuer: { cert: intermediate, key: intermediateKey },
     basicConstraints: false,
