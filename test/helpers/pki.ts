@@ -9,7 +9,12 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, KeyObject, webcrypto } from 'node:crypto';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type CryptoKey = webcrypto.CryptoKey;
+type Algorithm = webcrypto.Algorithm;
+type RsaHashedKeyGenParams = webcrypto.RsaHashedKeyGenParams;
+type EcKeyGenParams = webcrypto.EcKeyGenParams;
 
 /** Key algorithms the helpers can generate. */
 export type TestKeyType =
@@ -79,7 +84,7 @@ export async function generateKey(type: TestKeyType, reuse?: number): Promise<Te
   const pair = (await webcrypto.subtle.generateKey(params.gen, true, [
     'sign',
     'verify',
-  ])) as CryptoKeyPair;
+  ])) as webcrypto.CryptoKeyPair;
   return {
     type,
     algorithm: params.gen,
