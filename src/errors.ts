@@ -44,6 +44,8 @@ export const ErrorCode = {
   REVOCATION_UNKNOWN: 'ERR_REVOCATION_UNKNOWN',
   /** A registry request failed (auth, not found, bad manifest). */
   REGISTRY: 'ERR_REGISTRY',
+  /** The signature requires a verification plugin that is not registered (fails closed). */
+  PLUGIN_REQUIRED: 'ERR_PLUGIN_REQUIRED',
   /** The caller passed options or arguments that cannot be used. */
   USAGE: 'ERR_USAGE',
   /** The local cache or file system could not be used (read-only, full disk). */
