@@ -1,0 +1,705 @@
+/**
+ * TrustRepository: builds, signs and rotates a TUF repository in memory and
+ * writes it as a servable directory. The admin side of tuf-notary
+ * (`tuf-notary repo …`) and every TUF test stand on it.
+ *
+ * Model: each role (the four top-level roles and any delegated targets role)
+ * has keys, a threshold and an expiry; each targets role has target files and
+ * delegations. Changes mark roles dirty; {@link TrustRepository.publish} signs
+ * new versions of the dirty roles, then a new snapshot and timestamp, and keeps
+ * every published file so old versions stay servable (rollback tests,
+ * consistent snapshots).
+ */
+import { createHash } from 'node:crypto';
+import type { Metadata, Root, Targets, Snapshot, Timestamp, MetaFile } from '@tufjs/models';
+import { UsageError } from '../errors';
+import {
+  generateRepoKey,
+  type LocalRepoKey,
+  type RepoKey,
+  type RepoKeyType,
+  type TufPublicKey,
+} from './keys';
+import {
+  assertDelegatedRoleName,
+  assertTargetPath,
+  isTopLevelRole,
+  metadataFileName,
+  targetBlobName,
+  TOP_LEVEL_ROLES,
+  type TopLevelRole,
+  writeRepositoryTree,
+} from './layout';
+import { tufModels } from './models';
+
+/** The TUF specification version written into every role (the one @tufjs/models 4 implements). */
+export const SPEC_VERSION = '1.0.31';
+
+const DAY_MS = 86_400_000;
+
+/** How long a freshly signed role stays valid when no explicit expiry is set. */
+const DEFAULT_LIFETIME_DAYS: Readonly<Record<TopLevelRole | 'delegated', number>> = {
+  root: 365,
+  targets: 90,
+  snapshot: 7,
+  timestamp: 1,
+  delegated: 90,
+};
+
+/** Per-role numbers for {@link TrustRepository.create}. */
+export type TopLevelNumbers = Partial<Record<TopLevelRole, number>>;
+
+/** Options of {@link TrustRepository.create}. */
+export interface CreateRepositoryOptions {
+  /** Type of every generated key (default `ed25519`, whose signatures are deterministic). */
+  keyType?: RepoKeyType;
+  /** Signature threshold per top-level role (default 1). */
+  thresholds?: TopLevelNumbers;
+  /** Number of keys per top-level role (default: the role's threshold). */
+  keyCounts?: TopLevelNumbers;
+  /** Fixed expiry dates per role name (top-level or delegated); others get a default lifetime. */
+  expires?: Partial<Record<string, Date>>;
+  /** The clock used for default expiries (default: the system clock). */
+  now?: () => Date;
+  /**
+   * Derive every generated key from this seed instead of randomly, so the same
+   * calls with the same `now` give byte-identical metadata (Ed25519). Tests and
+   * fixtures only.
+   */
+  seed?: string;
+  /**
+   * Record `length` and `hashes` (sha256) of each metadata file in snapshot and
+   * timestamp (default true). tuf-js then checks them before signatures
+   * (TUF spec §5.5.2, §5.6.2) and bounds downloads by the length.
+   */
+  metaHashes?: boolean;
+}
+
+/** Options of {@link TrustRepository.delegate}. */
+export interface DelegateOptions {
+  /** Target path patterns the role is trusted for (TUF spec §4.5 "paths", shell-style per segment). */
+  paths: string[];
+  /** The role's keys, or how many to generate (default 1). */
+  keys?: readonly RepoKey[] | number;
+  threshold?: number;
+  /** A terminating delegation stops the search for targets it matches (TUF spec §5.6.7.2.1). */
+  terminating?: boolean;
+  /** The delegating targets role (default `targets`). */
+  parent?: string;
+}
+
+/** Options of {@link TrustRepository.rotateKeys}. */
+export interface RotateKeysOptions {
+  /** The new keys, or how many to generate (default: as many as now). */
+  keys?: readonly RepoKey[] | number;
+  /** The new threshold (default: unchanged, capped at the new key count). */
+  threshold?: number;
+}
+
+/** A role's trusted keys and threshold. */
+interface KeySet {
+  keys: RepoKey[];
+  threshold: number;
+}
+
+/** A targets role (top-level `targets` or a delegated one). */
+interface TargetsRole {
+  files: Map<string, Uint8Array>;
+  /** Names of roles this one delegates to, in delegation (priority) order. */
+  children: string[];
+}
+
+/** What a delegator records about a delegated role. */
+interface Delegation extends KeySet {
+  parent: string;
+  paths: string[];
+  terminating: boolean;
+}
+
+/** One published metadata file. */
+interface Published {
+  version: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * An in-memory TUF repository that signs with local keys. Not safe for
+ * concurrent use; every method but {@link TrustRepository.writeTo} is synchronous.
+ */
+export class TrustRepository {
+  private readonly now: () => Date;
+  private readonly keyType: RepoKeyType;
+  private readonly seed: string | undefined;
+  private readonly metaHashes: boolean;
+  private keyCounter = 0;
+
+  private readonly topLevel = new Map<TopLevelRole, KeySet>();
+  private readonly delegations = new Map<string, Delegation>();
+  private readonly targetsRoles = new Map<string, TargetsRole>();
+  private readonly fixedExpiry = new Map<string, Date>();
+  private readonly dirty = new Set<string>();
+  private readonly nextVersionOverride = new Map<string, number>();
+  private readonly signingOverride = new Map<string, RepoKey[]>();
+
+  /** Latest published version per role. */
+  private readonly latest = new Map<string, Published>();
+  /** Every published file: `N.<role>.json`, `timestamp.json`, `targets/…`. */
+  private readonly history = new Map<string, Uint8Array>();
+  private readonly timestamps = new Map<number, Uint8Array>();
+  /** Root keys of the last published root: they must sign the next root (TUF spec §5.3.4). */
+  private previousRootKeys: RepoKey[] = [];
+
+  private constructor(opts: CreateRepositoryOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.keyType = opts.keyType ?? 'ed25519';
+    this.seed = opts.seed;
+    this.metaHashes = opts.metaHashes ?? true;
+    for (const [role, date] of Object.entries(opts.expires ?? {})) {
+      if (date) this.fixedExpiry.set(role, date);
+    }
+  }
+
+  /**
+   * Creates a repository with fresh keys for the four top-level roles and signs
+   * root version 1 (consistent snapshots on). Call {@link publish} to sign
+   * targets, snapshot and timestamp.
+   */
+  static create(opts: CreateRepositoryOptions = {}): TrustRepository {
+    const repo = new TrustRepository(opts);
+    for (const role of TOP_LEVEL_ROLES) {
+      const threshold = opts.thresholds?.[role] ?? 1;
+      const count = opts.keyCounts?.[role] ?? threshold;
+      repo.topLevel.set(role, repo.keySet(role, count, threshold));
+    }
+    repo.targetsRoles.set('targets', { files: new Map(), children: [] });
+    repo.dirty.add('root');
+    repo.dirty.add('targets');
+    repo.publishRoot();
+    return repo;
+  }
+
+  // ---------------------------------------------------------------- keys
+
+  /** Generates a key of `type` (default: the repository's key type), derived from the seed if any. */
+  generateKey(type: RepoKeyType = this.keyType): LocalRepoKey {
+    const label = `key-${this.keyCounter++}`;
+    return generateRepoKey(type, this.seed === undefined ? undefined : { seed: this.seed, label });
+  }
+
+  /** The keys currently trusted for `role` (top-level or delegated). */
+  keys(role: string): readonly RepoKey[] {
+    return [...this.keySetOf(role).keys];
+  }
+
+  /** The signature threshold currently set for `role`. */
+  threshold(role: string): number {
+    return this.keySetOf(role).threshold;
+  }
+
+  /**
+   * Replaces the keys (and optionally the threshold) of `role`. For a
+   * top-level role this makes a new root version, which {@link publish} signs
+   * with the previous root's keys and the new ones (TUF spec §5.3.4); for a
+   * delegated role the delegator gets a new version. The role itself is
+   * re-signed with its new keys at the next publish.
+   */
+  rotateKeys(role: string, opts: RotateKeysOptions = {}): readonly RepoKey[] {
+    const current = this.keySetOf(role);
+    const keys = opts.keys ?? current.keys.length;
+    const count = typeof keys === 'number' ? keys : keys.length;
+    const threshold = opts.threshold ?? Math.min(current.threshold, count);
+    const next = this.keySet(role, keys, threshold);
+    current.keys = next.keys;
+    current.threshold = next.threshold;
+    this.markKeysChanged(role);
+    return [...next.keys];
+  }
+
+  // ------------------------------------------------------------ contents
+
+  /** Adds or replaces target `path` in targets role `role` (default `targets`). */
+  setTarget(targetPath: string, bytes: Uint8Array, opts: { role?: string } = {}): void {
+    const role = opts.role ?? 'targets';
+    assertTargetPath(targetPath);
+    const targetsRole = this.targetsRoleOf(role);
+    const delegation = this.delegations.get(role);
+    if (delegation && !this.delegatedRole(role, delegation).isDelegatedPath(targetPath)) {
+      throw new UsageError(
+        `Target "${targetPath}" is outside the paths delegated to role "${role}" (${delegation.paths.join(', ')}): a client would never look for it there.`,
+        { details: { role, path: targetPath } },
+      );
+    }
+    targetsRole.files.set(targetPath, Uint8Array.from(bytes));
+    this.dirty.add(role);
+  }
+
+  /** Removes target `path` from targets role `role` (default `targets`). */
+  removeTarget(targetPath: string, opts: { role?: string } = {}): void {
+    const role = opts.role ?? 'targets';
+    if (!this.targetsRoleOf(role).files.delete(targetPath)) {
+      throw new UsageError(`Role "${role}" has no target "${targetPath}".`, {
+        details: { role, path: targetPath },
+      });
+    }
+    this.dirty.add(role);
+  }
+
+  /** The targets of `role` (default `targets`) as they will be published: path → bytes. */
+  targets(role = 'targets'): ReadonlyMap<string, Uint8Array> {
+    return new Map(this.targetsRoleOf(role).files);
+  }
+
+  // ---------------------------------------------------------- delegation
+
+  /**
+   * Delegates `paths` to a new targets role `name` (TUF spec §4.5
+   * "delegations"). Returns the role's keys (generated when a count is given).
+   */
+  delegate(name: string, opts: DelegateOptions): readonly RepoKey[] {
+    assertDelegatedRoleName(name);
+    if (this.targetsRoles.has(name)) {
+      throw new UsageError(`Role "${name}" already exists; revoke it first to redefine it.`, {
+        details: { role: name },
+      });
+    }
+    const parent = opts.parent ?? 'targets';
+    const parentRole = this.targetsRoleOf(parent);
+    if (opts.paths.length === 0) {
+      throw new UsageError(`Delegation "${name}" needs at least one path pattern.`);
+    }
+    for (const pattern of opts.paths) assertTargetPath(pattern);
+    const keySet = this.keySet(name, opts.keys ?? 1, opts.threshold ?? 1);
+    const delegation: Delegation = {
+      ...keySet,
+      parent,
+      paths: [...opts.paths],
+      terminating: opts.terminating ?? false,
+    };
+    this.delegations.set(name, delegation);
+    this.targetsRoles.set(name, { files: new Map(), children: [] });
+    parentRole.children.push(name);
+    this.dirty.add(parent);
+    this.dirty.add(name);
+    return [...keySet.keys];
+  }
+
+  /**
+   * Removes delegated role `name` (and whatever it delegated further) from its
+   * delegator. Its last metadata stays listed in snapshots (TUF spec §5.5.5).
+   */
+  revokeDelegation(name: string): void {
+    const delegation = this.delegations.get(name);
+    if (!delegation) {
+      throw new UsageError(`There is no delegated role "${name}".`, { details: { role: name } });
+    }
+    const parent = this.targetsRoleOf(delegation.parent);
+    parent.children = parent.children.filter((child) => child !== name);
+    this.dirty.add(delegation.parent);
+    // The role's last version stays in `latest`, so snapshots keep listing it:
+    // TUF spec §5.5.5 requires every targets file a client's trusted snapshot
+    // lists to stay listed (tuf-js: "Missing file … in new snapshot"), and a
+    // later delegation of the same name continues its version numbers.
+    const drop = (role: string): void => {
+      for (const child of this.targetsRoles.get(role)?.children ?? []) drop(child);
+      this.delegations.delete(role);
+      this.targetsRoles.delete(role);
+      this.dirty.delete(role);
+    };
+    drop(name);
+  }
+
+  // -------------------------------------------------------------- expiry
+
+  /** Sets the expiry of `role` for every version signed from now on; marks it changed. */
+  setExpires(role: string, date: Date): void {
+    this.keySetOf(role);
+    this.fixedExpiry.set(role, date);
+    this.dirty.add(role);
+  }
+
+  // ------------------------------------------------------------- publish
+
+  /**
+   * Signs a new version of every role changed since the last publish (root
+   * only when it changed), then a new snapshot listing every targets role and
+   * a new timestamp (TUF spec §4.4, §4.6).
+   */
+  publish(): void {
+    if (this.dirty.has('root')) this.publishRoot();
+    for (const role of this.targetsRoles.keys()) {
+      if (this.dirty.has(role)) this.publishTargets(role);
+    }
+    this.publishSnapshot();
+    this.publishTimestamp();
+    this.dirty.clear();
+  }
+
+  /** Every published file: `N.root.json`, `N.<role>.json`, `timestamp.json` (latest) and `targets/<dir>/<sha256>.<name>`. */
+  files(): Map<string, Uint8Array> {
+    return new Map(this.history);
+  }
+
+  /** The latest published version of `role`, or 0 if it was never published. */
+  version(role: string): number {
+    return this.latest.get(role)?.version ?? 0;
+  }
+
+  /** Bytes of root version `version` (default 1): what a client pins. */
+  rootBytes(version = 1): Uint8Array {
+    return this.fileBytes(metadataFileName('root', version));
+  }
+
+  /** Versions of every timestamp published so far, oldest first. */
+  timestampVersions(): number[] {
+    return [...this.timestamps.keys()].sort((a, b) => a - b);
+  }
+
+  /** Bytes of timestamp version `version` (default: the latest). */
+  timestampBytes(version?: number): Uint8Array {
+    const bytes =
+      version === undefined ? this.history.get('timestamp.json') : this.timestamps.get(version);
+    if (!bytes) {
+      throw new UsageError(`No timestamp version ${version ?? 'yet'}: call publish() first.`);
+    }
+    return Uint8Array.from(bytes);
+  }
+
+  /**
+   * Writes a servable repository root (`metadata/`, `targets/`) to `dir`
+   * atomically (see {@link writeRepositoryTree}). `timestampVersion` serves an
+   * older timestamp as `timestamp.json` (rollback tests).
+   */
+  async writeTo(dir: string, opts: { timestampVersion?: number } = {}): Promise<void> {
+    if (!this.history.has('timestamp.json')) {
+      throw new UsageError('Nothing to write yet: call publish() first.');
+    }
+    const tree = new Map<string, Uint8Array>();
+    for (const [name, bytes] of this.history) {
+      tree.set(name.startsWith('targets/') ? name : `metadata/${name}`, bytes);
+    }
+    if (opts.timestampVersion !== undefined) {
+      tree.set('metadata/timestamp.json', this.timestampBytes(opts.timestampVersion));
+    }
+    await writeRepositoryTree(dir, tree);
+  }
+
+  // ---------------------------------------------------------- test hooks
+
+  /**
+   * Test hook: sign `role` with exactly `keys` (e.g. below threshold, or a
+   * key the role does not trust) from the next publish on, instead of its own
+   * keys; `undefined` goes back to normal. Marks the role changed.
+   */
+  signWith(role: string, keys: readonly RepoKey[] | undefined): void {
+    this.keySetOf(role);
+    if (keys) this.signingOverride.set(role, [...keys]);
+    else this.signingOverride.delete(role);
+    this.dirty.add(role);
+  }
+
+  /**
+   * Test hook: the next published version of `role` is `version` (may be
+   * lower than the current one, for rollback tests). Marks the role changed.
+   */
+  bumpVersion(role: string, version: number): void {
+    this.keySetOf(role);
+    if (!Number.isSafeInteger(version) || version < 1) {
+      throw new UsageError(`Version must be a positive integer, got ${version}.`);
+    }
+    this.nextVersionOverride.set(role, version);
+    this.dirty.add(role);
+  }
+
+  /**
+   * Test hook: the parsed JSON (`{ signed, signatures }`) of the latest
+   * published `role` (or of `version`), a fresh copy to tamper with.
+   */
+  rawMetadata(
+    role: string,
+    version?: number,
+  ): { signed: Record<string, unknown>; signatures: unknown[] } {
+    const name =
+      role === 'timestamp' ? undefined : metadataFileName(role, version ?? this.version(role));
+    const bytes = name ? this.fileBytes(name) : this.timestampBytes(version);
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+      signed: Record<string, unknown>;
+      signatures: unknown[];
+    };
+  }
+
+  /**
+   * Test hook: signs an arbitrary (e.g. tampered) `signed` object with `keys`
+   * (default: the keys of the role named by its `_type`) and returns the file bytes.
+   */
+  signRaw(signed: Record<string, unknown>, keys?: readonly RepoKey[]): Uint8Array {
+    const { Metadata } = tufModels();
+    const type = signed['_type'];
+    if (type !== 'root' && type !== 'targets' && type !== 'snapshot' && type !== 'timestamp') {
+      throw new UsageError(`Cannot sign metadata of type ${String(type)}.`);
+    }
+    // A deep copy, so the caller's object and the signed one are independent.
+    const data = JSON.parse(JSON.stringify({ signed, signatures: [] })) as Parameters<
+      typeof Root.fromJSON
+    >[0];
+    const metadata = Metadata.fromJSON(type as never, data) as Metadata<
+      Root | Targets | Snapshot | Timestamp
+    >;
+    return this.encode(metadata, keys ?? this.keySetOf(type).keys);
+  }
+
+  /**
+   * Test hook: replaces (or adds) a published file — metadata by name
+   * (`2.targets.json`, `timestamp.json`) or a target blob (`targets/…`) — in
+   * what {@link files} returns and {@link writeTo} writes. Pass `undefined` to delete it.
+   */
+  replaceFile(name: string, bytes: Uint8Array | undefined): void {
+    if (bytes) this.history.set(name, Uint8Array.from(bytes));
+    else this.history.delete(name);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private keySet(role: string, keys: readonly RepoKey[] | number, threshold: number): KeySet {
+    const list =
+      typeof keys === 'number' ? Array.from({ length: keys }, () => this.generateKey()) : [...keys];
+    const ids = new Set(list.map((k) => k.keyId));
+    if (list.length === 0 || ids.size !== list.length) {
+      throw new UsageError(`Role "${role}" needs at least one key, each listed once.`, {
+        details: { role },
+      });
+    }
+    if (!Number.isSafeInteger(threshold) || threshold < 1 || threshold > list.length) {
+      throw new UsageError(
+        `Threshold ${threshold} for role "${role}" must be between 1 and its ${list.length} key(s).`,
+        { details: { role, threshold } },
+      );
+    }
+    return { keys: list, threshold };
+  }
+
+  private keySetOf(role: string): KeySet {
+    const set = isTopLevelRole(role) ? this.topLevel.get(role) : this.delegations.get(role);
+    if (!set) {
+      throw new UsageError(`Unknown role "${role}": use a top-level role or delegate() it first.`, {
+        details: { role },
+      });
+    }
+    return set;
+  }
+
+  private targetsRoleOf(role: string): TargetsRole {
+    const found = this.targetsRoles.get(role);
+    if (!found) {
+      throw new UsageError(`"${role}" is not a targets role of this repository.`, {
+        details: { role },
+      });
+    }
+    return found;
+  }
+
+  /** After a key change: who lists the keys gets a new version, and the role is re-signed. */
+  private markKeysChanged(role: string): void {
+    const delegation = this.delegations.get(role);
+    this.dirty.add(delegation ? delegation.parent : 'root');
+    this.dirty.add(role);
+  }
+
+  private delegatedRole(name: string, d: Delegation) {
+    const { DelegatedRole } = tufModels();
+    return new DelegatedRole({
+      name,
+      keyIDs: d.keys.map((k) => k.keyId),
+      threshold: d.threshold,
+      terminating: d.terminating,
+      paths: d.paths,
+    });
+  }
+
+  private expiresFor(role: string): string {
+    const fixed = this.fixedExpiry.get(role);
+    const days = DEFAULT_LIFETIME_DAYS[isTopLevelRole(role) ? role : 'delegated'];
+    const date = fixed ?? new Date(this.now().getTime() + days * DAY_MS);
+    // TUF spec §4.2: expires is ISO 8601 "YYYY-MM-DDTHH:MM:SSZ" (no fractions).
+    return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  private nextVersion(role: string): number {
+    const override = this.nextVersionOverride.get(role);
+    this.nextVersionOverride.delete(role);
+    return override ?? this.version(role) + 1;
+  }
+
+  private toModelKey(key: RepoKey) {
+    const { Key } = tufModels();
+    const pub: TufPublicKey = key.publicKey;
+    return new Key({
+      keyID: key.keyId,
+      keyType: pub.keytype,
+      scheme: pub.scheme,
+      keyVal: { public: pub.keyval.public },
+    });
+  }
+
+  private signersFor(role: string, defaults: readonly RepoKey[]): readonly RepoKey[] {
+    return this.signingOverride.get(role) ?? defaults;
+  }
+
+  private encode(
+    metadata: Metadata<Root | Targets | Snapshot | Timestamp>,
+    keys: readonly RepoKey[],
+  ): Uint8Array {
+    const { Signature } = tufModels();
+    metadata.signatures = {};
+    for (const key of keys) {
+      const signer = key.signer;
+      if (!signer) {
+        throw new UsageError(
+          `Key ${key.keyId} has no private part here: it cannot sign. Provide a key with a signer.`,
+          { details: { keyId: key.keyId } },
+        );
+      }
+      metadata.sign(
+        (data) =>
+          new Signature({
+            keyID: signer.keyId,
+            sig: Buffer.from(signer.sign(data)).toString('hex'),
+          }),
+      );
+    }
+    return Buffer.from(JSON.stringify(metadata.toJSON(), null, 2) + '\n', 'utf8');
+  }
+
+  private record(role: string, version: number, bytes: Uint8Array): void {
+    this.history.set(metadataFileName(role, version), bytes);
+    this.latest.set(role, { version, bytes });
+  }
+
+  private publishRoot(): void {
+    const { Metadata, Root, Role } = tufModels();
+    const keys: Record<string, ReturnType<TrustRepository['toModelKey']>> = {};
+    const roles: Record<string, InstanceType<typeof Role>> = {};
+    for (const role of TOP_LEVEL_ROLES) {
+      const set = this.keySetOf(role);
+      for (const key of set.keys) keys[key.keyId] = this.toModelKey(key);
+      roles[role] = new Role({ keyIDs: set.keys.map((k) => k.keyId), threshold: set.threshold });
+    }
+    const version = this.nextVersion('root');
+    const root = new Root({
+      version,
+      specVersion: SPEC_VERSION,
+      expires: this.expiresFor('root'),
+      consistentSnapshot: true,
+      keys,
+      roles,
+    });
+    // TUF spec §5.3.4: a new root must be signed by a threshold of the old root's
+    // keys and of its own; signing with both sets satisfies both.
+    const current = this.keySetOf('root').keys;
+    const byId = new Map([...this.previousRootKeys, ...current].map((k) => [k.keyId, k]));
+    const bytes = this.encode(new Metadata(root), this.signersFor('root', [...byId.values()]));
+    this.record('root', version, bytes);
+    this.previousRootKeys = [...current];
+    this.dirty.delete('root');
+  }
+
+  private publishTargets(role: string): void {
+    const { Metadata, Targets, TargetFile, Delegations } = tufModels();
+    const state = this.targetsRoleOf(role);
+    const targets: Record<string, InstanceType<typeof TargetFile>> = {};
+    for (const [targetPath, bytes] of [...state.files].sort(([a], [b]) => a.localeCompare(b))) {
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      targets[targetPath] = new TargetFile({
+        path: targetPath,
+        length: bytes.length,
+        hashes: { sha256 },
+      });
+      this.history.set(targetBlobName(targetPath, sha256), bytes);
+    }
+    let delegations: InstanceType<typeof Delegations> | undefined;
+    if (state.children.length > 0) {
+      const keys: Record<string, ReturnType<TrustRepository['toModelKey']>> = {};
+      const roles: Record<string, ReturnType<TrustRepository['delegatedRole']>> = {};
+      for (const child of state.children) {
+        const d = this.delegations.get(child)!;
+        for (const key of d.keys) keys[key.keyId] = this.toModelKey(key);
+        roles[child] = this.delegatedRole(child, d);
+      }
+      delegations = new Delegations({ keys, roles });
+    }
+    const version = this.nextVersion(role);
+    const signed = new Targets({
+      version,
+      specVersion: SPEC_VERSION,
+      expires: this.expiresFor(role),
+      targets,
+      delegations,
+    });
+    this.record(
+      role,
+      version,
+      this.encode(new Metadata(signed), this.signersFor(role, this.keySetOf(role).keys)),
+    );
+  }
+
+  private metaFile(version: number, bytes: Uint8Array): MetaFile {
+    const { MetaFile } = tufModels();
+    if (!this.metaHashes) return new MetaFile({ version });
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return new MetaFile({ version, length: bytes.length, hashes: { sha256 } });
+  }
+
+  private publishSnapshot(): void {
+    const { Metadata, Snapshot } = tufModels();
+    const meta: Record<string, MetaFile> = {};
+    // Every targets role ever published, revoked ones included (see revokeDelegation).
+    const roles = [...this.latest.keys()].filter((r) => r === 'targets' || !isTopLevelRole(r));
+    for (const role of roles.sort()) {
+      const published = this.latest.get(role)!;
+      meta[`${role}.json`] = this.metaFile(published.version, published.bytes);
+    }
+    const version = this.nextVersion('snapshot');
+    const signed = new Snapshot({
+      version,
+      specVersion: SPEC_VERSION,
+      expires: this.expiresFor('snapshot'),
+      meta,
+    });
+    this.record(
+      'snapshot',
+      version,
+      this.encode(
+        new Metadata(signed),
+        this.signersFor('snapshot', this.keySetOf('snapshot').keys),
+      ),
+    );
+  }
+
+  private publishTimestamp(): void {
+    const { Metadata, Timestamp } = tufModels();
+    const snapshot = this.latest.get('snapshot')!;
+    const version = this.nextVersion('timestamp');
+    const signed = new Timestamp({
+      version,
+      specVersion: SPEC_VERSION,
+      expires: this.expiresFor('timestamp'),
+      snapshotMeta: this.metaFile(snapshot.version, snapshot.bytes),
+    });
+    const bytes = this.encode(
+      new Metadata(signed),
+      this.signersFor('timestamp', this.keySetOf('timestamp').keys),
+    );
+    this.timestamps.set(version, bytes);
+    this.history.set('timestamp.json', bytes);
+    this.latest.set('timestamp', { version, bytes });
+  }
+
+  private fileBytes(name: string): Uint8Array {
+    const bytes = this.history.get(name);
+    if (!bytes) {
+      throw new UsageError(`The repository has no ${name} (not published yet?).`, {
+        details: { file: name },
+      });
+    }
+    return Uint8Array.from(bytes);
+  }
+}
