@@ -244,7 +244,10 @@ export function parseCertificateBundle(bytes: Uint8Array, where = 'bundle'): Cer
         );
       }
       certs.push(
-        parseCertificate(buf.subarray(offset, offset + len), `${where} (certificate ${certs.length + 1})`),
+        parseCertificate(
+          buf.subarray(offset, offset + len),
+          `${where} (certificate ${certs.length + 1})`,
+        ),
       );
       offset += len;
     }

@@ -178,9 +178,7 @@ export async function createCertificate(opts: CertOptions): Promise<TestCert> {
   }
   extensions.push(await x509.SubjectKeyIdentifierExtension.create(opts.key.publicKey));
   if (opts.issuer) {
-    extensions.push(
-      await x509.AuthorityKeyIdentifierExtension.create(opts.issuer.key.publicKey),
-    );
+    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(opts.issuer.key.publicKey));
   }
   if (opts.ocspUrl) {
     extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [opts.ocspUrl] }));

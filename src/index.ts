@@ -1,0 +1,90 @@
+/**
+ * tuf-notary: verify Notary Project signatures on OCI artifacts against trust
+ * policies and trust stores distributed through The Update Framework.
+ *
+ * Public API (DESIGN.md "Public API"). Re-exports only; heavy dependencies
+ * (tuf-js, pkijs, make-fetch-happen) load on first use, not on import.
+ */
+export {
+  ErrorCode,
+  TufNotaryError,
+  TufError,
+  SourceUnavailableError,
+  TrustError,
+  PolicyError,
+  EnvelopeError,
+  VerificationError,
+  CertificateError,
+  RegistryError,
+  UsageError,
+  CacheError,
+  isTufNotaryError,
+  type ErrorCodeValue,
+  type ErrorDetails,
+} from './errors';
+
+// TUF client and sources.
+export {
+  TrustClient,
+  HttpSource,
+  DirectorySource,
+  TufSourceNotFoundError,
+  TufSourceTooLargeError,
+  DEFAULT_LIMITS,
+  type TrustClientOptions,
+  type TrustClientStatus,
+  type TrustChange,
+  type TufSource,
+  type TufLimits,
+  type HttpSourceOptions,
+  type DirectorySourceOptions,
+} from './tuf';
+
+// Trust: snapshots, stores, Notation configuration directories.
+export {
+  loadNotationConfig,
+  exportNotationConfig,
+  createTrustStores,
+  parseStoreCertificates,
+  parseRevocationList,
+  STORE_TYPES,
+  type NotationConfig,
+  type TrustSnapshot,
+  type TrustStores,
+  type TrustedCertificate,
+  type NamedTrustStore,
+  type SnapshotProvenance,
+  type SnapshotTarget,
+  type StoreType,
+  type RevokedCertificate,
+  type VerifierTrust,
+} from './trust';
+
+// Trust policy.
+export {
+  parseOciTrustPolicy,
+  parseBlobTrustPolicy,
+  parseStoreReference,
+  referencedStores,
+  selectOciPolicy,
+  selectBlobPolicy,
+  parseDistinguishedName,
+  matchesTrustedIdentities,
+  verificationActions,
+  levelTable,
+  CHECK_ORDER,
+} from './policy';
+export type * from './policy/types';
+
+// Envelopes.
+export {
+  parseEnvelope,
+  verifyEnvelopeSignature,
+  ENVELOPE_MEDIA_TYPES,
+  PAYLOAD_CONTENT_TYPE,
+} from './envelope';
+export type * from './envelope/types';
+
+// Verification.
+export { Verifier } from './verify';
+export type * from './verify/types';
