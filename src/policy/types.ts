@@ -3,11 +3,7 @@ export type VerificationLevelName = 'strict' | 'permissive' | 'audit' | 'skip';
 
 /** The checks a verification level configures, in the order they run. */
 export type VerificationCheckName =
-  | 'integrity'
-  | 'authenticity'
-  | 'authenticTimestamp'
-  | 'expiry'
-  | 'revocation';
+  'integrity' | 'authenticity' | 'authenticTimestamp' | 'expiry' | 'revocation';
 
 /** What a failing check does: fail the verification, be logged, or not run. */
 export type CheckActionName = 'enforce' | 'log' | 'skip';
@@ -55,3 +51,10 @@ export interface BlobTrustPolicy {
   readonly version: '1.0';
   readonly trustPolicies: readonly BlobTrustPolicyStatement[];
 }
+
+/**
+ * A parsed `x509.subject` distinguished name: attribute type → value, in the
+ * order the DN lists them. Types are case-sensitive short names (`C`, `ST`,
+ * `O`, `OU`, `CN`, …; `S` is stored as `ST`) or whatever else the DN names.
+ */
+export type DistinguishedName = ReadonlyMap<string, string>;

@@ -108,10 +108,11 @@ function nameAttributes(name: ASN1Obj): NameAttribute[] {
 
 /** Escapes a DN attribute value as RFC 4514 requires. */
 function escapeValue(v: string): string {
-  let s = v.replace(/[\\,+"<>;=]/g, (c) => '\\' + c);
-  if (s.startsWith(' ') || s.startsWith('#')) s = '\\' + s;
-  if (s.endsWith(' ') && s.length > 1) s = s.slice(0, -1) + '\\ ';
-  return s;
+  const s = v.replace(/[\\,+"<>;=]/g, (c) => '\\' + c);
+  // A leading space or '#', and a trailing space, are escaped; a lone space once.
+  const lead = s.startsWith(' ') || s.startsWith('#') ? '\\' : '';
+  const trail = s.length > 1 && s.endsWith(' ') ? '\\ ' : '';
+  return lead + (trail ? s.slice(0, -1) : s) + trail;
 }
 
 /**
