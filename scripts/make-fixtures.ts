@@ -12,11 +12,20 @@
  *   from tuf-fixtures/keys/ on later runs; pass `--fresh` to make new ones
  *   (which changes every target hash and thus the metadata).
  */
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { privateKeyPem, TrustRepository, type LocalRepoKey } from '../src/repo';
-import { createCertificate, generateKey, KeyUsage, OID, type TestKey } from '../test/helpers/pki';
+import {
+  createCertificate,
+  generateKey,
+  KeyUsage,
+  OID,
+  type TestChain,
+  type TestKey,
+} from '../test/helpers/pki';
+import { signEnvelope, type TestEnvelopeMediaType } from '../test/helpers/signer';
 
 /** Every fixture date is derived from this instant (notBefore of the certificates, metadata clock). */
 const FIXTURE_EPOCH = new Date('2026-01-01T00:00:00Z');
@@ -208,8 +217,113 @@ async function main(): Promise<void> {
     }
   }
   await writeText(path.join(keysDir, 'DEMO-ONLY-NOT-SECRET.txt'), WARNING + '\n');
+  await writeSamples(path.join(out, 'samples'), chains);
   await writeText(path.join(out, 'README.md'), readme());
   console.log(`wrote ${out} (root v${repo.version('root')}, targets v${repo.version('targets')})`);
+}
+
+/** One sample the demo verifies, with the verdict it must reach. */
+interface Sample {
+  readonly name: string;
+  readonly reference: string;
+  readonly envelope: string;
+  readonly mediaType: TestEnvelopeMediaType;
+  readonly expect: 'verified' | 'failed';
+  readonly why: string;
+}
+
+/** The signer parts of a stored chain: its certificates and the leaf key. */
+function signerOf(files: ChainFiles): { chain: TestChain; certificates: Uint8Array[] } {
+  const leafKey = createPrivateKey(files['leaf.key']);
+  const chain = {
+    leafKey: { privateKeyObject: leafKey, publicKeyObject: createPublicKey(leafKey) },
+  } as unknown as TestChain;
+  const der = (pem: string): Uint8Array => new X509Certificate(pem).raw;
+  return {
+    chain,
+    certificates: [der(files['leaf.crt']), der(files['intermediate.crt']), der(files['root.crt'])],
+  };
+}
+
+/**
+ * Signed sample artifacts for `npm run demo`: a good JWS and a good COSE
+ * signature, a tampered envelope, and a signature by a publisher the policy
+ * does not trust for that repository. Envelope bytes change on every run
+ * (ECDSA signatures are randomised); the verdicts do not.
+ */
+async function writeSamples(dir: string, chains: Map<string, ChainFiles>): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.empty.v1+json',
+        digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+        size: 2,
+      },
+      layers: [],
+      annotations: { 'org.opencontainers.image.title': 'net-monitor demo artifact' },
+    }) + '\n',
+  );
+  const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+  const reference = `${PUBLISHERS[0].scope}@${digest}`;
+  const targetArtifact = {
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest,
+    size: manifest.length,
+  };
+  const signingTime = new Date(FIXTURE_EPOCH.getTime() + 86400_000);
+  const wabbit = signerOf(chains.get('wabbit-networks')!);
+  const acme = signerOf(chains.get('acme-rockets')!);
+  const samples: (Sample & { bytes: Uint8Array })[] = [
+    {
+      name: 'good JWS signature by wabbit-networks',
+      envelope: 'net-monitor.good.jws.sig',
+      mediaType: 'application/jose+json',
+      expect: 'verified',
+      why: 'signed by the publisher the policy trusts for this repository',
+      reference,
+      bytes: signEnvelope('application/jose+json', { ...wabbit, targetArtifact, signingTime }),
+    },
+    {
+      name: 'good COSE signature by wabbit-networks',
+      envelope: 'net-monitor.good.cose.sig',
+      mediaType: 'application/cose',
+      expect: 'verified',
+      why: 'the same, in the COSE envelope format',
+      reference,
+      bytes: signEnvelope('application/cose', { ...wabbit, targetArtifact, signingTime }),
+    },
+    {
+      name: 'tampered signature',
+      envelope: 'net-monitor.tampered.jws.sig',
+      mediaType: 'application/jose+json',
+      expect: 'failed',
+      why: 'a byte of the signed payload was changed after signing: integrity fails',
+      reference,
+      bytes: signEnvelope('application/jose+json', {
+        ...wabbit,
+        targetArtifact,
+        signingTime,
+        tamper: 'payload',
+      }),
+    },
+    {
+      name: 'signature by an untrusted publisher',
+      envelope: 'net-monitor.untrusted.jws.sig',
+      mediaType: 'application/jose+json',
+      expect: 'failed',
+      why: 'acme-rockets signed it, but the policy trusts only ca:wabbit-networks for this repository',
+      reference,
+      bytes: signEnvelope('application/jose+json', { ...acme, targetArtifact, signingTime }),
+    },
+  ];
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'net-monitor.manifest.json'), manifest);
+  for (const s of samples) await writeFile(path.join(dir, s.envelope), s.bytes);
+  const index = samples.map(({ bytes: _bytes, ...s }) => s);
+  await writeText(path.join(dir, 'samples.json'), JSON.stringify(index, null, 2) + '\n');
 }
 
 function readme(): string {
@@ -227,6 +341,7 @@ A demo TUF trust repository for tuf-notary, and the keys to sign sample artifact
 | \`content/\` | the same targets under their plain names, for reading |
 | \`keys/notary/<store>/\` | per publisher: \`root.crt\` (the \`ca:<store>\` trust store), \`intermediate.crt\`, \`leaf.crt\` (code signing), \`chain.pem\` (leaf + intermediate), and their PKCS#8 private keys |
 | \`keys/tuf/\` | the TUF role keys (Ed25519, derived from a public seed in scripts/make-fixtures.ts) |
+| \`samples/\` | a demo artifact manifest and signatures of it: good (JWS, COSE), tampered, and by an untrusted publisher; \`samples.json\` lists each with the verdict \`npm run demo\` must reach |
 
 Targets: \`trustpolicy.oci.json\` (statements ${PUBLISHERS.map((p) => `\`${p.policy}\` → \`ca:${p.store}\``).join(', ')}),
 ${PUBLISHERS.map((p) => `\`truststore/x509/ca/${p.store}.pem\``).join(', ')}, and an empty \`revocations.json\`.
