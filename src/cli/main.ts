@@ -336,11 +336,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       out: (text, value) => console.log(json ? toJson(value) : text),
     });
   } catch (err) {
+    // parseArgs throws TypeErrors coded ERR_PARSE_ARGS_* (checked by code: realms differ under jest).
+    const nodeCode = (err as { code?: unknown } | undefined)?.code;
     const coded =
       err instanceof TufNotaryError
         ? err
-        : err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')
-          ? new UsageError(`${err.message}\nusage: ${command.usage}`)
+        : typeof nodeCode === 'string' && nodeCode.startsWith('ERR_PARSE_ARGS')
+          ? new UsageError(`${(err as Error).message}\nusage: ${command.usage}`)
           : undefined;
     if (json) {
       console.log(toJson({ error: coded ?? { code: 'ERR_INTERNAL', message: String(err) } }));
