@@ -6,17 +6,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnvelope, verifyEnvelopeSignature, type SignatureEnvelope } from '../../src/envelope';
 import { isTufNotaryError } from '../../src/errors';
+import { NOTATION_VECTORS } from '../helpers/vectors';
 
-const VECTORS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'notary',
-  'vectors',
-  'notation-go',
-);
+const VECTORS = NOTATION_VECTORS;
 const read = (p: string): Uint8Array => new Uint8Array(readFileSync(path.join(VECTORS, p)));
 const JWS = 'application/jose+json';
 const COSE = 'application/cose';

@@ -8,17 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StoreType, TrustedCertificate } from '../../src/trust/types';
 import type { TestCert } from './pki';
+import { NOTATION_VECTORS } from './vectors';
 
 /** The notation-go trust store vectors (`shared/` is the sibling of the repository). */
-export const TRUSTSTORE_VECTORS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'notary',
-  'vectors',
-  'notation-go',
+export const TRUSTSTORE_VECTORS = path.join(
+  NOTATION_VECTORS,
   'verifier',
   'testdata',
   'truststore',

@@ -17,19 +17,9 @@ import {
   parseCertificateBundle,
   toPem,
 } from '../../src/x509/certificate';
+import { NOTATION_VECTORS } from '../helpers/vectors';
 
-const TESTDATA = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'notary',
-  'vectors',
-  'notation-go',
-  'verifier',
-  'testdata',
-);
+const TESTDATA = path.join(NOTATION_VECTORS, 'verifier', 'testdata');
 const SIG_ENV = path.join(TESTDATA, 'timestamp', 'sigEnv');
 
 const tsaRoots: TrustedCertificate[] = parseCertificateBundle(

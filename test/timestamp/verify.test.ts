@@ -19,17 +19,9 @@ import {
   type TestCert,
 } from '../helpers/pki';
 import { createTestTsa, type TestTsa } from '../helpers/tsa';
+import { NOTATION_VECTORS } from '../helpers/vectors';
 
-const VECTORS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'notary',
-  'vectors',
-  'notation-go',
-);
+const VECTORS = NOTATION_VECTORS;
 const TS_DIR = path.join(VECTORS, 'verifier', 'testdata', 'timestamp');
 const TSA_STORES = path.join(VECTORS, 'verifier', 'testdata', 'truststore', 'x509', 'tsa');
 

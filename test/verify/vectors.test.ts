@@ -10,17 +10,9 @@ import { createTrustStores, parseStoreCertificates } from '../../src/trust';
 import type { StoreType, TrustedCertificate, VerifierTrust } from '../../src/trust/types';
 import { Verifier } from '../../src/verify';
 import type { VerificationOutcome } from '../../src/verify/types';
+import { NOTATION_VECTORS } from '../helpers/vectors';
 
-const VECTORS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'notary',
-  'vectors',
-  'notation-go',
-);
+const VECTORS = NOTATION_VECTORS;
 const STORES = path.join(VECTORS, 'verifier', 'testdata', 'truststore', 'x509');
 
 function store(type: StoreType, name: string): TrustedCertificate[] {

@@ -24,17 +24,9 @@ import {
   KeyUsage,
   type TestChain,
 } from '../helpers/pki';
+import { NOTATION_VECTORS } from '../helpers/vectors';
 
-const VECTORS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'notary',
-  'vectors',
-  'notation-go',
-);
+const VECTORS = NOTATION_VECTORS;
 
 const parse = (...certs: { der: Buffer }[]): Certificate[] =>
   certs.map((c) => parseCertificate(c.der));
