@@ -2,7 +2,15 @@
 // @swc/jest strips types only (fast); `npm run typecheck` type-checks src and
 // test with tsc. pkijs, asn1js and their helpers are ESM-only: jest on Node 20
 // cannot require them, so they are transformed to CommonJS as well.
-const esmOnly = ['pkijs', 'asn1js', 'bytestreamjs', '@noble/hashes', '@peculiar/utils', 'pvtsutils', 'pvutils'];
+const esmOnly = [
+  'pkijs',
+  'asn1js',
+  'bytestreamjs',
+  '@noble/hashes',
+  '@peculiar/utils',
+  'pvtsutils',
+  'pvutils',
+];
 const swc = ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }];
 module.exports = {
   testEnvironment: 'node',

@@ -17,7 +17,8 @@ const path = require('node:path');
 const file = path.join(__dirname, '..', 'package-lock.json');
 const lock = JSON.parse(fs.readFileSync(file, 'utf8'));
 const packages = lock.packages;
-const PLATFORM = /-(darwin|win32|linux|android|freebsd|openharmony|sunos|aix)-(arm64|x64|arm|ia32|ppc64|s390x|loong64|riscv64|mips64el)(?:-([a-z0-9]+))?$/;
+const PLATFORM =
+  /-(darwin|win32|linux|android|freebsd|openharmony|sunos|aix)-(arm64|x64|arm|ia32|ppc64|s390x|loong64|riscv64|mips64el)(?:-([a-z0-9]+))?$/;
 let added = 0;
 for (const [where, entry] of Object.entries(packages)) {
   for (const [name, range] of Object.entries(entry.optionalDependencies ?? {})) {
@@ -25,7 +26,12 @@ for (const [where, entry] of Object.entries(packages)) {
     if (packages[`node_modules/${name}`] || packages[nested]) continue;
     const m = PLATFORM.exec(name);
     if (!m) continue;
-    const stub = { version: String(range).replace(/^[\^~=]/, ''), optional: true, os: [m[1]], cpu: [m[2]] };
+    const stub = {
+      version: String(range).replace(/^[\^~=]/, ''),
+      optional: true,
+      os: [m[1]],
+      cpu: [m[2]],
+    };
     if (m[3] && /musl/.test(m[3])) stub.libc = ['musl'];
     else if (m[3] && /gnu/.test(m[3])) stub.libc = ['glibc'];
     packages[`node_modules/${name}`] = stub;
