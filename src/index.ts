@@ -39,6 +39,21 @@ export {
   type HttpSourceOptions,
   type DirectorySourceOptions,
 } from './tuf';
+export { OciSource, type OciSourceOptions } from './tuf/sources/oci';
+
+// OCI registries: signature discovery, TUF repositories kept in a registry.
+export {
+  RegistryClient,
+  parseReference,
+  formatReference,
+  publishRepositoryToOci,
+  loadDockerConfig,
+  type Reference,
+  type RegistryClientOptions,
+  type ResolvedArtifact,
+  type FetchedSignature,
+  type OciPublishResult,
+} from './registry';
 
 // Trust: snapshots, stores, Notation configuration directories.
 export {

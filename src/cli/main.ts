@@ -42,6 +42,22 @@ interface Parsed {
 
 const common: Options = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
 
+/** Flags of the commands that talk to a registry. */
+const registryOptions: Options = {
+  'plain-http': { type: 'boolean' },
+  'docker-config': { type: 'string' },
+};
+
+/** A RegistryClient from the flags: Docker config.json credentials; plain HTTP only when asked (or loopback). */
+async function registryClient(args: Parsed): Promise<import('../registry').RegistryClient> {
+  const { RegistryClient } = await import('../registry');
+  const dockerConfig = args.values['docker-config'];
+  return new RegistryClient({
+    plainHttp: args.values['plain-http'] === true,
+    dockerConfig: typeof dockerConfig === 'string' ? dockerConfig : true,
+  });
+}
+
 function need(args: Parsed, name: string): string {
   const v = args.values[name];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
@@ -218,52 +234,97 @@ const commands: Record<string, Command> = {
     },
   },
   verify: {
-    summary: 'verify a signature envelope of an artifact against the trust',
+    summary: 'verify an artifact: a given envelope, or the signatures discovered in its registry',
     usage:
-      'tuf-notary verify REFERENCE --envelope FILE [--media-type T] (--cache DIR | --notation-dir DIR) [--json]',
-    example:
-      'tuf-notary verify registry.example.com/app@sha256:… --envelope sig.jws --cache /var/lib/app/trust',
+      'tuf-notary verify REFERENCE [--envelope FILE [--media-type T]] (--cache DIR | --notation-dir DIR) ' +
+      '[--plain-http] [--docker-config FILE] [--max-signatures N] [--json]',
+    example: 'tuf-notary verify registry.example.com/app:1.4 --cache /var/lib/app/trust',
     options: {
       envelope: { type: 'string' },
       'media-type': { type: 'string' },
       cache: { type: 'string' },
       'notation-dir': { type: 'string' },
+      ...registryOptions,
+      'max-signatures': { type: 'string' },
     },
     async run(args) {
       const reference = args.positionals[0];
       if (!reference) throw new UsageError('REFERENCE is required');
-      const envelopePath = args.values.envelope;
-      if (typeof envelopePath !== 'string') {
-        throw new UsageError(
-          '--envelope FILE is required (registry discovery arrives with the registry client)',
-        );
-      }
       const cache = args.values.cache;
       const notationDir = args.values['notation-dir'];
       if ((typeof cache === 'string') === (typeof notationDir === 'string')) {
         throw new UsageError('give exactly one of --cache DIR or --notation-dir DIR');
       }
-      const envelope = await readFile(envelopePath);
-      const mediaType =
-        typeof args.values['media-type'] === 'string'
-          ? args.values['media-type']
-          : guessMediaType(envelopePath, envelope);
       let client: TrustClient | undefined;
       try {
         const trust =
           typeof cache === 'string'
             ? (client = await openCache(cache, { offline: true }))
             : await loadNotationConfig(notationDir as string);
-        const outcome = await new Verifier(trust).verify({
-          artifact: reference,
-          envelope,
-          mediaType,
-        });
+        const verifier = new Verifier(trust);
+        const envelopePath = args.values.envelope;
+        let outcome: VerificationOutcome;
+        if (typeof envelopePath === 'string') {
+          const envelope = await readFile(envelopePath);
+          const mediaType =
+            typeof args.values['media-type'] === 'string'
+              ? args.values['media-type']
+              : guessMediaType(envelopePath, envelope);
+          outcome = await verifier.verify({ artifact: reference, envelope, mediaType });
+        } else {
+          const max = args.values['max-signatures'];
+          const maxSignatures = typeof max === 'string' ? Number(max) : undefined;
+          if (
+            maxSignatures !== undefined &&
+            !(Number.isSafeInteger(maxSignatures) && maxSignatures > 0)
+          ) {
+            throw new UsageError(`--max-signatures must be a positive integer, not ${String(max)}`);
+          }
+          const registry = await registryClient(args);
+          outcome = await verifier.verifyArtifact<Awaited<ReturnType<typeof registry.resolve>>>(
+            reference,
+            {
+              registry,
+              ...(maxSignatures ? { maxSignatures } : {}),
+            },
+          );
+        }
         args.out(outcomeText(reference, outcome), outcome);
         return outcome.ok ? EXIT.ok : EXIT.failed;
       } finally {
         await client?.close();
       }
+    },
+  },
+  signatures: {
+    summary: 'list the Notary signatures a registry holds for an artifact (no trust decision)',
+    usage: 'tuf-notary signatures REFERENCE [--plain-http] [--docker-config FILE] [--json]',
+    example: 'tuf-notary signatures registry.example.com/app:1.4 --json',
+    options: { ...registryOptions },
+    async run(args) {
+      const reference = args.positionals[0];
+      if (!reference) throw new UsageError('REFERENCE is required');
+      const registry = await registryClient(args);
+      const resolved = await registry.resolve(reference);
+      const found = await registry.listSignatures(resolved);
+      const rows = found.map((d) => [
+        d.digest,
+        String(d.size),
+        d.annotations?.['io.cncf.notary.x509chain.thumbprint#S256'] ? 'yes' : '-',
+      ]);
+      args.out(
+        [
+          `${reference} -> ${resolved.descriptor.digest}${resolved.byTag ? ' (resolved by tag)' : ''}`,
+          found.length
+            ? table(['signature manifest', 'size', 'thumbprints'], rows)
+            : 'No Notary signatures found.',
+        ].join('\n\n'),
+        {
+          artifact: { reference, descriptor: resolved.descriptor, byTag: resolved.byTag },
+          signatures: found,
+        },
+      );
+      return EXIT.ok;
     },
   },
 };

@@ -24,6 +24,7 @@ import {
 } from './snapshot';
 import { DirectorySource } from './sources/directory';
 import { HttpSource, type HttpSourceOptions } from './sources/http';
+import { OciSource } from './sources/oci';
 import { TufSourceTooLargeError, type TufSource } from './sources/source';
 
 /** Options of {@link TrustClient.open}. */
@@ -32,7 +33,7 @@ export interface TrustClientOptions {
   readonly root: string | Uint8Array;
   /** Where verified metadata and targets are kept; omitted: a private temp dir removed at exit. */
   readonly cacheDir?: string;
-  /** A URL (`https://…`), a directory path, or a custom {@link TufSource}. `oci://` is not supported yet. */
+  /** A URL (`https://…`), a directory path, or a custom {@link TufSource}. `oci://registry/repository` reads a TUF repository kept in an OCI registry (docs/registry.md). */
   readonly source: string | TufSource;
   /** `auto` (default): new trust is active after refresh(). `staged`: additions wait for apply(). */
   readonly updates?: 'auto' | 'staged';
@@ -83,12 +84,7 @@ export function resolveSource(
   http: Omit<HttpSourceOptions, 'url'> = {},
 ): TufSource {
   if (typeof source !== 'string') return source;
-  if (/^oci:\/\//i.test(source)) {
-    throw new SourceUnavailableError(
-      `source ${source}: OCI registry sources are not yet supported; use an https:// URL or a directory mirror`,
-      { details: { source } },
-    );
-  }
+  if (/^oci:\/\//i.test(source)) return new OciSource(source, http);
   if (/^https?:\/\//i.test(source)) return new HttpSource({ ...http, url: source });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     throw new UsageError(

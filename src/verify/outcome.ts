@@ -69,17 +69,22 @@ export class OutcomeRecorder {
 
   /**
    * Records a failing check; throws {@link EnforcedFailure} when the level
-   * enforces it, else logs it as a warning.
+   * enforces it, else logs it as a warning. A check already recorded (a
+   * plugin verdict after the built-in check passed) is replaced in place, so
+   * that `checks` keeps one entry per check, in order.
    */
   failed(check: VerificationCheckName, error: TufNotaryError, detail?: CheckDetail): void {
     const action = this.actions[check];
-    this.checks.push({
+    const entry: CheckOutcome = {
       check,
       result: 'failed',
       action: TAKEN[action],
       error,
       ...(detail ? { detail } : {}),
-    });
+    };
+    const at = this.checks.findIndex((c) => c.check === check);
+    if (at >= 0) this.checks[at] = entry;
+    else this.checks.push(entry);
     if (action === 'enforce') throw new EnforcedFailure(error);
     this.warnings.push(`${check} failed (logged, not enforced): ${error.message}`);
   }

@@ -69,6 +69,49 @@ export interface VerificationOutcome {
   readonly error?: TufNotaryError;
   /** Things a human should know that did not fail the outcome (logged failures, tags). */
   readonly warnings: readonly string[];
+  /** verifyArtifact: the artifact as resolved in the registry. */
+  readonly artifact?: {
+    readonly reference: string;
+    readonly digest: string;
+    /** True when a tag was resolved (tags are mutable: prefer digests). */
+    readonly byTag: boolean;
+  };
+  /** verifyArtifact: every signature tried, in order, and why each failed. */
+  readonly signatures?: readonly SignatureAttempt[];
+}
+
+/** One signature verifyArtifact tried. */
+export interface SignatureAttempt {
+  /** Digest of the signature manifest. */
+  readonly digest: string;
+  readonly mediaType?: string;
+  readonly ok: boolean;
+  readonly error?: TufNotaryError;
+}
+
+/** What a registry resolved an artifact reference to. */
+export interface ResolvedSubject {
+  readonly descriptor: Descriptor;
+  /** True when a tag (not a digest) was resolved. */
+  readonly byTag: boolean;
+}
+
+/** What verifyArtifact needs of a registry client (RegistryClient fits). */
+export interface SignatureRegistry<A extends ResolvedSubject = ResolvedSubject> {
+  resolve(reference: string): Promise<A>;
+  listSignatures(artifact: A, opts?: { maxSignatures?: number }): Promise<readonly Descriptor[]>;
+  fetchSignature(
+    artifact: A,
+    signature: Descriptor,
+  ): Promise<{ readonly envelope: Uint8Array; readonly mediaType: string }>;
+}
+
+/** Options of verifyArtifact. */
+export interface VerifyArtifactOptions<A extends ResolvedSubject = ResolvedSubject> {
+  readonly registry: SignatureRegistry<A>;
+  /** Most signatures to try (default 50); the first that verifies wins. */
+  readonly maxSignatures?: number;
+  readonly userMetadata?: Readonly<Record<string, string>>;
 }
 
 /** A request to verify one signature of an OCI artifact. */

@@ -16,6 +16,7 @@ import {
 import { parseEnvelope, verifyEnvelopeSignature, ALGORITHMS } from '../envelope';
 import type { Descriptor, SignatureEnvelope, TimestampInfo } from '../envelope/types';
 import {
+  artifactRepository,
   CHECK_ORDER,
   matchesTrustedIdentities,
   parseStoreReference,
@@ -31,12 +32,22 @@ import type {
 import { certificatesFor } from '../trust/stores';
 import type { StoreType, TrustedCertificate, VerifierTrust } from '../trust/types';
 import { ChainValidationCache, parseCertificate, type Certificate } from '../x509';
-import { descriptorMismatch, EnforcedFailure, OutcomeRecorder, withDetail } from './outcome';
+import {
+  asCoded,
+  descriptorMismatch,
+  EnforcedFailure,
+  OutcomeRecorder,
+  withDetail,
+} from './outcome';
 import { checkDenyList } from './revocation';
 import { runPlugin } from './plugins';
 import type {
   BlobVerifyRequest,
   CheckDetail,
+  ResolvedSubject,
+  SignatureAttempt,
+  VerifyArtifactOptions,
+  CheckOutcome,
   TrustProvider,
   VerificationOutcome,
   VerifierOptions,
@@ -50,6 +61,12 @@ const SCHEME_STORE: Readonly<Record<SignatureEnvelope['signingScheme'], StoreTyp
 };
 
 type Statement = OciTrustPolicyStatement | BlobTrustPolicyStatement;
+
+/** Signatures verifyArtifact tries at most by default (issue: 50). */
+export const DEFAULT_MAX_SIGNATURES = 50;
+
+/** Bound of the Verifier's parsed-certificate cache (entries). */
+const MAX_PARSED_CERTIFICATES = 1024;
 
 /** The subject to check against the artifact: digest always; media type and size when known. */
 interface Subject {
@@ -70,6 +87,7 @@ export class Verifier {
   readonly #trust: VerifierTrust | TrustProvider;
   readonly #options: VerifierOptions;
   readonly #chains = new ChainValidationCache();
+  readonly #certificates = new Map<string, Certificate>();
 
   constructor(trust: VerifierTrust | TrustProvider, options: VerifierOptions = {}) {
     if (!trust || typeof trust !== 'object') {
@@ -122,6 +140,136 @@ export class Verifier {
     });
   }
 
+  /**
+   * Resolves `reference` in the registry, discovers its Notary signatures and
+   * verifies them in the registry's order until one passes or
+   * `maxSignatures` (default 50) were tried (signing-and-verification-workflow.md
+   * "Verification"; DIGEST §5.1). The outcome is the passing signature's, or a
+   * failure listing every signature tried in `signatures`. Registry failures
+   * while resolving or listing throw ERR_REGISTRY.
+   */
+  async verifyArtifact<A extends ResolvedSubject>(
+    reference: string,
+    options: VerifyArtifactOptions<A>,
+  ): Promise<VerificationOutcome> {
+    const max = options.maxSignatures ?? DEFAULT_MAX_SIGNATURES;
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new UsageError(`maxSignatures must be a positive integer, not ${String(max)}`);
+    }
+    const trust = this.#activeTrust();
+    if (!trust.policy) {
+      return failedBeforeChecks(
+        new PolicyError(
+          ErrorCode.POLICY_NOT_FOUND,
+          'this trust holds no OCI trust policy (trustpolicy.oci.json)',
+        ),
+      );
+    }
+    let statement: OciTrustPolicyStatement;
+    try {
+      statement = selectOciPolicy(trust.policy, reference);
+    } catch (err) {
+      if (err instanceof PolicyError) return failedBeforeChecks(err);
+      throw err;
+    }
+    const base = { level: statement.signatureVerification.level, policy: statement.name };
+    if (statement.signatureVerification.level === 'skip') {
+      // DIGEST §5.1 step 2: skip succeeds without fetching any signature.
+      return {
+        ...base,
+        ok: true,
+        checks: CHECK_ORDER.map((check) => ({ check, result: 'skipped', action: 'skipped' })),
+        warnings: [`policy "${statement.name}" skips verification`],
+      };
+    }
+    const resolved = await options.registry.resolve(reference);
+    const digest = resolved.descriptor.digest;
+    const repository = artifactRepository(reference);
+    const pinned = `${repository}@${digest}`;
+    const artifact = { reference, digest, byTag: resolved.byTag };
+    const warnings = resolved.byTag
+      ? [
+          `${reference} was resolved by tag to ${digest}; tags can move — verify and deploy by digest`,
+        ]
+      : [];
+    const found = await options.registry.listSignatures(resolved, { maxSignatures: max });
+    if (found.length === 0) {
+      return {
+        ...base,
+        ok: false,
+        checks: notReached('no signature found'),
+        warnings,
+        artifact,
+        signatures: [],
+        error: new VerificationError(
+          ErrorCode.UNTRUSTED_SIGNER,
+          `no signature is associated with ${pinned}; make sure the artifact was signed`,
+          { details: { signatures: 0 } },
+        ),
+      };
+    }
+    const attempts: SignatureAttempt[] = [];
+    let last: VerificationOutcome | undefined;
+    for (const signature of found.slice(0, max)) {
+      let fetched: { envelope: Uint8Array; mediaType: string };
+      try {
+        fetched = await options.registry.fetchSignature(resolved, signature);
+      } catch (err) {
+        attempts.push({
+          digest: signature.digest,
+          ok: false,
+          error: asCoded(err, ErrorCode.REGISTRY),
+        });
+        continue;
+      }
+      last = await this.verify({
+        artifact: pinned,
+        envelope: fetched.envelope,
+        mediaType: fetched.mediaType,
+        descriptor: resolved.descriptor,
+        ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
+      });
+      attempts.push({
+        digest: signature.digest,
+        mediaType: fetched.mediaType,
+        ok: last.ok,
+        ...(last.error ? { error: last.error } : {}),
+      });
+      if (last.ok) {
+        return {
+          ...last,
+          warnings: [...warnings, ...last.warnings],
+          artifact,
+          signatures: attempts,
+        };
+      }
+    }
+    const limited = found.length >= max;
+    const summary = attempts
+      .map(
+        (a, i) =>
+          `  ${i + 1}. ${a.digest}: ${a.error ? `${a.error.code}: ${a.error.message}` : 'failed'}`,
+      )
+      .join('\n');
+    const error = new VerificationError(
+      attempts.length === 1 && attempts[0]!.error
+        ? attempts[0]!.error.code
+        : ErrorCode.SIGNATURE_INVALID,
+      (limited
+        ? `signature evaluation stopped: the limit of ${max} signatures to verify for ${pinned} was reached with none verified`
+        : `none of the ${attempts.length} signature(s) of ${pinned} verified`) + `:\n${summary}`,
+      { details: { tried: attempts.length, limit: max } },
+    );
+    return {
+      ...(last ?? { ...base, checks: notReached('no signature could be fetched') }),
+      ok: false,
+      error: attempts.length === 1 && attempts[0]!.error ? attempts[0]!.error : error,
+      warnings: [...warnings, ...(last?.warnings ?? [])],
+      artifact,
+      signatures: attempts,
+    };
+  }
+
   /** Verifies a detached signature of `request.blob` against the blob trust policy. */
   async verifyBlob(request: BlobVerifyRequest): Promise<VerificationOutcome> {
     const trust = this.#activeTrust();
@@ -165,6 +313,25 @@ export class Verifier {
     return trust;
   }
 
+  /**
+   * The parsed certificate of `der`, from a bounded cache keyed by its
+   * SHA-256 fingerprint (and checked byte for byte): many signatures from one
+   * signer carry the same chain, and parsing dominates verification time.
+   * Only parsing is cached; every check still runs on every call.
+   */
+  #parsed(der: Uint8Array, fingerprint: string, where: string): Certificate {
+    const hit = this.#certificates.get(fingerprint);
+    if (hit && hit.der.equals(der)) return hit;
+    const cert = parseCertificate(der, where);
+    if (this.#certificates.size >= MAX_PARSED_CERTIFICATES) {
+      // Evict the oldest entry (Map iteration is insertion order).
+      const oldest = this.#certificates.keys().next().value;
+      if (oldest !== undefined) this.#certificates.delete(oldest);
+    }
+    this.#certificates.set(cert.fingerprint, cert);
+    return cert;
+  }
+
   #now(): Date {
     return this.#options.now ? this.#options.now() : new Date();
   }
@@ -200,7 +367,7 @@ export class Verifier {
         envelope = parseEnvelope(envelopeBytes, mediaType);
         verifyEnvelopeSignature(envelope);
         chain = envelope.certificateChain.map((c, i) =>
-          parseCertificate(c.der, `envelope certificate ${i}`),
+          this.#parsed(c.der, c.fingerprint, `envelope certificate ${i}`),
         );
         // Certificate requirements without a time check (DIGEST §5.2 step 1).
         this.#chains.checkStructure(chain, 'codeSigning');
@@ -506,6 +673,20 @@ function described(envelope: SignatureEnvelope | undefined): Partial<Verificatio
   };
 }
 
+/**
+ * The outcome when no policy statement applies: no check ran, but the outcome
+ * still lists every check (as skipped) so that callers can rely on its shape.
+ */
+/** All five checks, skipped with `why`: the outcome shape is the same whatever failed. */
+function notReached(why: string): CheckOutcome[] {
+  return CHECK_ORDER.map((check): CheckOutcome => ({
+    check,
+    result: 'skipped',
+    action: 'skipped',
+    detail: { note: `not reached: ${why}` },
+  }));
+}
+
 function failedBeforeChecks(error: TufNotaryError): VerificationOutcome {
-  return { ok: false, checks: [], error, warnings: [] };
+  return { ok: false, checks: notReached('no trust policy applies'), error, warnings: [] };
 }
