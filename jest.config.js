@@ -19,6 +19,8 @@ module.exports = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   cacheDirectory: '<rootDir>/node_modules/.cache/jest',
+  // Tests may only reach 127.0.0.0/8: the guard refuses anything else.
+  setupFiles: ['<rootDir>/test/setup/loopback-only.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

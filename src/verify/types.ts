@@ -29,6 +29,17 @@ export interface CheckDetail {
   readonly reason?: string;
   /** Authenticity: the trusted certificate the chain reached, as `type:name`. */
   readonly store?: string;
+  /** Revocation: every certificate's status, method, and the time and reason when revoked. */
+  readonly revocation?: readonly {
+    readonly subject: string;
+    readonly fingerprint: string;
+    readonly status: string;
+    readonly method: string;
+    readonly revokedAt?: Date;
+    readonly reason?: string;
+    readonly error?: string;
+    readonly source?: string;
+  }[];
   /** Free text: what was checked. */
   readonly note?: string;
 }
@@ -180,14 +191,37 @@ export interface TrustProvider {
   current(): VerifierTrust;
 }
 
+/** How the Verifier checks revocation (see {@link VerifierOptions.revocation}). */
+export type RevocationMode = 'online' | 'offline' | 'denylist';
+
+/** Revocation options the Verifier passes to its RevocationChecker. */
+export interface VerifierRevocationOptions {
+  /** Per request, milliseconds (default 2000). */
+  readonly timeoutMs?: number;
+  /** Most responder requests per chain check (default 8). */
+  readonly maxResponderCalls?: number;
+  readonly maxOcspResponseBytes?: number;
+  readonly maxCrlBytes?: number;
+  /** Disk cache of OCSP responses and CRLs (atomic writes, bounded, re-verified on load). */
+  readonly cacheDir?: string;
+  readonly maxCacheBytes?: number;
+  /** Your own transport for OCSP and CRL requests. */
+  readonly fetch?: import('../revocation').RevocationFetcher;
+  readonly http?: import('../revocation').RevocationHttpOptions;
+}
+
 /** Options of the Verifier. */
 export interface VerifierOptions {
   /**
-   * `online` checks OCSP and CRLs when the revocation stage is available;
-   * `offline` uses only the deny list and cached responses. Today both use
-   * the TUF deny list (`revocations.json`).
+   * How certificate revocation is checked, after the TUF deny list
+   * (`revocations.json`), which is always checked and needs no network:
+   * `online` (default): OCSP, then CRLs, over the network, with a cache;
+   * `offline`: cached OCSP responses and CRLs only, anything else is unknown;
+   * `denylist`: the deny list only, OCSP and CRLs are not consulted.
    */
-  readonly revocation?: 'online' | 'offline';
+  readonly revocation?: RevocationMode;
+  /** Timeouts, limits, disk cache, proxy/CA options and a custom fetcher for OCSP and CRLs. */
+  readonly revocationOptions?: VerifierRevocationOptions;
   /** Clock used for every time comparison (tests, replays). */
   readonly now?: () => Date;
   /** Verification plugins by name; an envelope that requires an unregistered one fails closed. */

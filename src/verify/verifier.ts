@@ -39,7 +39,7 @@ import {
   OutcomeRecorder,
   withDetail,
 } from './outcome';
-import { checkDenyList } from './revocation';
+import { ChainRevocation } from './revocation';
 import { runPlugin } from './plugins';
 import type {
   BlobVerifyRequest,
@@ -87,6 +87,7 @@ export class Verifier {
   readonly #trust: VerifierTrust | TrustProvider;
   readonly #options: VerifierOptions;
   readonly #chains = new ChainValidationCache();
+  readonly #revocation: ChainRevocation;
   readonly #certificates = new Map<string, Certificate>();
 
   constructor(trust: VerifierTrust | TrustProvider, options: VerifierOptions = {}) {
@@ -95,11 +96,16 @@ export class Verifier {
         'Verifier needs trust: a TrustSnapshot, a TrustClient or loadNotationConfig(dir)',
       );
     }
-    if (options.revocation && !['online', 'offline'].includes(options.revocation)) {
+    const mode = options.revocation ?? 'online';
+    if (!['online', 'offline', 'denylist'].includes(mode)) {
       throw new UsageError(
-        `revocation must be "online" or "offline", not ${JSON.stringify(options.revocation)}`,
+        `revocation must be "online", "offline" or "denylist", not ${JSON.stringify(options.revocation)}`,
       );
     }
+    this.#revocation = new ChainRevocation(mode, {
+      ...options.revocationOptions,
+      ...(options.now ? { now: options.now } : {}),
+    });
     this.#trust = trust;
     this.#options = options;
   }
@@ -420,9 +426,12 @@ export class Verifier {
         return r.detail;
       });
       if (timestamp) envelope = { ...env, timestamp };
-      // 7. Revocation: the TUF deny list, for the signing and TSA chains.
+      // 7. Revocation of the signing chain. A revocation whose invalidity date
+      // is after the authentic signing time (or after a verified timestamp's
+      // upper limit) does not count: the spec's "Certificate Revocation Evaluation".
+      const signedAt = env.authenticSigningTime ?? timestamp?.upperLimit;
       await rec.run('revocation', ErrorCode.REVOKED, () =>
-        checkDenyList(trust.revocations ?? [], chain, tsaChain),
+        this.#revocation.check(chain, 'codeSigning', trust.revocations ?? [], signedAt),
       );
       // 8. Plugin verification of the capabilities it has.
       if (plugin) {
@@ -552,6 +561,9 @@ export class Verifier {
     const { verifyTimestampToken, checkTimestampAgainstChain } = await import('../timestamp');
     const result = await verifyTimestampToken(env.timestampToken, env.signature, tsaRoots);
     checkTimestampAgainstChain(result, chain);
+    // The TSA chain's revocation belongs to this step (DIGEST §5.3 step 9): a
+    // revoked or unknown TSA certificate makes the timestamp unusable.
+    await this.#revocation.check(result.tsaChain, 'timestamping', trust.revocations ?? []);
     return {
       detail: {
         note: `timestamped at ${result.genTime.toISOString()} (±${(result.upperLimit.getTime() - result.genTime.getTime()) / 1000}s)`,
