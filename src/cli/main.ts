@@ -281,13 +281,10 @@ const commands: Record<string, Command> = {
             throw new UsageError(`--max-signatures must be a positive integer, not ${String(max)}`);
           }
           const registry = await registryClient(args);
-          outcome = await verifier.verifyArtifact<Awaited<ReturnType<typeof registry.resolve>>>(
-            reference,
-            {
-              registry,
-              ...(maxSignatures ? { maxSignatures } : {}),
-            },
-          );
+          outcome = await verifier.verifyArtifact(reference, {
+            registry,
+            ...(maxSignatures ? { maxSignatures } : {}),
+          });
         }
         args.out(outcomeText(reference, outcome), outcome);
         return outcome.ok ? EXIT.ok : EXIT.failed;

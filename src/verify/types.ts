@@ -100,26 +100,15 @@ export interface SignatureAttempt {
   readonly error?: TufNotaryError;
 }
 
-/** What a registry resolved an artifact reference to. */
-export interface ResolvedSubject {
-  readonly descriptor: Descriptor;
-  /** True when a tag (not a digest) was resolved. */
-  readonly byTag: boolean;
-}
-
-/** What verifyArtifact needs of a registry client (RegistryClient fits). */
-export interface SignatureRegistry<A extends ResolvedSubject = ResolvedSubject> {
-  resolve(reference: string): Promise<A>;
-  listSignatures(artifact: A, opts?: { maxSignatures?: number }): Promise<readonly Descriptor[]>;
-  fetchSignature(
-    artifact: A,
-    signature: Descriptor,
-  ): Promise<{ readonly envelope: Uint8Array; readonly mediaType: string }>;
-}
+/** What verifyArtifact needs of a registry: a RegistryClient, or anything with these methods. */
+export type SignatureRegistry = Pick<
+  import('../registry').RegistryClient,
+  'resolve' | 'listSignatures' | 'fetchSignature'
+>;
 
 /** Options of verifyArtifact. */
-export interface VerifyArtifactOptions<A extends ResolvedSubject = ResolvedSubject> {
-  readonly registry: SignatureRegistry<A>;
+export interface VerifyArtifactOptions {
+  readonly registry: SignatureRegistry;
   /** Most signatures to try (default 50); the first that verifies wins. */
   readonly maxSignatures?: number;
   readonly userMetadata?: Readonly<Record<string, string>>;

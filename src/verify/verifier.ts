@@ -44,7 +44,6 @@ import { runPlugin } from './plugins';
 import type {
   BlobVerifyRequest,
   CheckDetail,
-  ResolvedSubject,
   SignatureAttempt,
   VerifyArtifactOptions,
   CheckOutcome,
@@ -154,9 +153,9 @@ export class Verifier {
    * failure listing every signature tried in `signatures`. Registry failures
    * while resolving or listing throw ERR_REGISTRY.
    */
-  async verifyArtifact<A extends ResolvedSubject>(
+  async verifyArtifact(
     reference: string,
-    options: VerifyArtifactOptions<A>,
+    options: VerifyArtifactOptions,
   ): Promise<VerificationOutcome> {
     const max = options.maxSignatures ?? DEFAULT_MAX_SIGNATURES;
     if (!Number.isSafeInteger(max) || max < 1) {
@@ -418,11 +417,9 @@ export class Verifier {
       });
       // 6. Authentic timestamp.
       let timestamp: TimestampInfo | undefined;
-      let tsaChain: readonly Certificate[] = [];
       await rec.run('authenticTimestamp', ErrorCode.TIMESTAMP_INVALID, async () => {
         const r = await this.#authenticTimestamp(trust, statement, env, chain, now);
         timestamp = r.timestamp;
-        tsaChain = r.tsaChain;
         return r.detail;
       });
       if (timestamp) envelope = { ...env, timestamp };
