@@ -8,7 +8,7 @@
  * "construct a global by name", typed arrays, sets, …) from ever running on
  * untrusted input.
  */
-import { Decoder, Encoder } from 'cbor-x';
+import type { Decoder, Encoder, Tag } from 'cbor-x';
 import { EnvelopeError, ErrorCode } from '../errors';
 import { ENVELOPE_LIMITS } from './limits';
 
@@ -130,24 +130,46 @@ export function checkCbor(
 // mapsAsObjects: false → every map is a Map (integer labels stay integers);
 // useRecords/structuredClone off; tagged Uint8Array encoding off so byte
 // strings encode as plain bstr.
-const decoder = new Decoder({
-  mapsAsObjects: false,
-  useRecords: false,
-  structuredClone: false,
-  copyBuffers: true,
-});
-const encoder = new Encoder({
-  mapsAsObjects: false,
-  useRecords: false,
-  structuredClone: false,
-  tagUint8Array: false,
-  variableMapSize: true,
-});
+interface CborCodec {
+  readonly decoder: Decoder;
+  readonly encoder: Encoder;
+  readonly Tag: typeof Tag;
+}
+let codec: CborCodec | undefined;
+
+/** cbor-x (and its native addon) loads on the first COSE envelope, not on import. */
+function cbor(): CborCodec {
+  if (!codec) {
+    const x = require('cbor-x') as typeof import('cbor-x');
+    codec = {
+      decoder: new x.Decoder({
+        mapsAsObjects: false,
+        useRecords: false,
+        structuredClone: false,
+        copyBuffers: true,
+      }),
+      encoder: new x.Encoder({
+        mapsAsObjects: false,
+        useRecords: false,
+        structuredClone: false,
+        tagUint8Array: false,
+        variableMapSize: true,
+      }),
+      Tag: x.Tag,
+    };
+  }
+  return codec;
+}
+
+/** True when `value` is a decoded CBOR tag with number `tag`. */
+export function isCborTag(value: unknown, tag: number): value is Tag {
+  return value instanceof cbor().Tag && value.tag === tag;
+}
 
 /** Decodes bytes that already passed {@link checkCbor}. */
 export function decodeCbor(bytes: Uint8Array, where: string): unknown {
   try {
-    return decoder.decode(bytes) as unknown;
+    return cbor().decoder.decode(bytes) as unknown;
   } catch (cause) {
     throw new EnvelopeError(
       ErrorCode.ENVELOPE_INVALID,
@@ -159,5 +181,5 @@ export function decodeCbor(bytes: Uint8Array, where: string): unknown {
 
 /** Encodes a value with shortest-form heads (deterministic for arrays, strings and byte strings). */
 export function encodeCbor(value: unknown): Uint8Array {
-  return new Uint8Array(encoder.encode(value));
+  return new Uint8Array(cbor().encoder.encode(value));
 }

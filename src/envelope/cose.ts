@@ -2,11 +2,10 @@
  * COSE_Sign1_Tagged (RFC 9052 §4.2) with the Notary profile
  * (signature-envelope-cose.md). Reads and checks; verifies no signature.
  */
-import { Tag } from 'cbor-x';
 import { EnvelopeError, ErrorCode } from '../errors';
 import { algorithmFromCose } from './algorithms';
 import { checkSignedAttributes } from './attributes';
-import { checkCbor, decodeCbor, encodeCbor } from './cbor';
+import { checkCbor, decodeCbor, encodeCbor, isCborTag } from './cbor';
 import { checkAlgorithmMatchesLeaf, parseChain } from './chain';
 import { ENVELOPE_LIMITS } from './limits';
 import { PAYLOAD_CONTENT_TYPE, parsePayload } from './payload';
@@ -41,7 +40,7 @@ export function parseCose(bytes: Uint8Array): SignatureEnvelope {
   }
   checkCbor(bytes, WHERE, (tag, depth) => tag === COSE_SIGN1_TAG && depth === 0);
   const outer = decodeCbor(bytes, WHERE);
-  if (!(outer instanceof Tag) || outer.tag !== COSE_SIGN1_TAG || !Array.isArray(outer.value)) {
+  if (!isCborTag(outer, COSE_SIGN1_TAG) || !Array.isArray(outer.value)) {
     fail(WHERE, 'is not a COSE_Sign1 message');
   }
   const [protectedBstr, unprotected, payloadBytes, signature] = outer.value as unknown[];

@@ -2,7 +2,8 @@
  * The integrity check: the primitive signature over the envelope's signed
  * bytes, with the signing certificate's key, through node:crypto (OpenSSL).
  */
-import { constants, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { constants, verify, type KeyObject } from 'node:crypto';
+import { parseCertificate } from '../x509/certificate';
 import { ErrorCode, VerificationError } from '../errors';
 import { ALGORITHMS, algorithmForKey, type AlgorithmInfo } from './algorithms';
 import type { SignatureEnvelope } from './types';
@@ -18,7 +19,8 @@ import type { SignatureEnvelope } from './types';
 export function verifyEnvelopeSignature(envelope: SignatureEnvelope): void {
   const leaf = envelope.certificateChain[0];
   if (!leaf) throw invalid('the envelope has no signing certificate');
-  const key = new X509Certificate(leaf.der).publicKey;
+  // The parsed leaf (cached by the x509 stage) carries its decoded key.
+  const key = parseCertificate(leaf.der, 'signing certificate').publicKey;
   const algorithm = ALGORITHMS[envelope.algorithm];
   // Decoding already matched alg to the key; re-check so a hand-built envelope cannot skip it.
   if (!algorithm || algorithmForKey(key).name !== algorithm.name) {

@@ -64,9 +64,6 @@ type Statement = OciTrustPolicyStatement | BlobTrustPolicyStatement;
 /** Signatures verifyArtifact tries at most by default (issue: 50). */
 export const DEFAULT_MAX_SIGNATURES = 50;
 
-/** Bound of the Verifier's parsed-certificate cache (entries). */
-const MAX_PARSED_CERTIFICATES = 1024;
-
 /** The subject to check against the artifact: digest always; media type and size when known. */
 interface Subject {
   readonly digest?: string;
@@ -87,7 +84,6 @@ export class Verifier {
   readonly #options: VerifierOptions;
   readonly #chains = new ChainValidationCache();
   readonly #revocation: ChainRevocation;
-  readonly #certificates = new Map<string, Certificate>();
 
   constructor(trust: VerifierTrust | TrustProvider, options: VerifierOptions = {}) {
     if (!trust || typeof trust !== 'object') {
@@ -318,25 +314,6 @@ export class Verifier {
     return trust;
   }
 
-  /**
-   * The parsed certificate of `der`, from a bounded cache keyed by its
-   * SHA-256 fingerprint (and checked byte for byte): many signatures from one
-   * signer carry the same chain, and parsing dominates verification time.
-   * Only parsing is cached; every check still runs on every call.
-   */
-  #parsed(der: Uint8Array, fingerprint: string, where: string): Certificate {
-    const hit = this.#certificates.get(fingerprint);
-    if (hit && hit.der.equals(der)) return hit;
-    const cert = parseCertificate(der, where);
-    if (this.#certificates.size >= MAX_PARSED_CERTIFICATES) {
-      // Evict the oldest entry (Map iteration is insertion order).
-      const oldest = this.#certificates.keys().next().value;
-      if (oldest !== undefined) this.#certificates.delete(oldest);
-    }
-    this.#certificates.set(cert.fingerprint, cert);
-    return cert;
-  }
-
   #now(): Date {
     return this.#options.now ? this.#options.now() : new Date();
   }
@@ -372,7 +349,7 @@ export class Verifier {
         envelope = parseEnvelope(envelopeBytes, mediaType);
         verifyEnvelopeSignature(envelope);
         chain = envelope.certificateChain.map((c, i) =>
-          this.#parsed(c.der, c.fingerprint, `envelope certificate ${i}`),
+          parseCertificate(c.der, `envelope certificate ${i}`),
         );
         // Certificate requirements without a time check (DIGEST §5.2 step 1).
         this.#chains.checkStructure(chain, 'codeSigning');

@@ -106,6 +106,24 @@ function nameAttributes(name: ASN1Obj): NameAttribute[] {
   return out;
 }
 
+/**
+ * The DER (tag, length, value) of a parsed node. @sigstore/core's own
+ * `toDER()` re-encodes through large zero-filled buffers (~250 µs per Name);
+ * the node's tag and value are already DER, so only the length is encoded.
+ */
+function tlv(obj: ASN1Obj): Buffer {
+  const len = obj.value.length;
+  let head: number[];
+  if (len < 0x80) {
+    head = [len];
+  } else {
+    const bytes: number[] = [];
+    for (let n = len; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+    head = [0x80 | bytes.length, ...bytes];
+  }
+  return Buffer.concat([Buffer.from([obj.tag.toDER(), ...head]), obj.value]);
+}
+
 /** Escapes a DN attribute value as RFC 4514 requires. */
 function escapeValue(v: string): string {
   const s = v.replace(/[\\,+"<>;=]/g, (c) => '\\' + c);
@@ -126,17 +144,49 @@ export function formatName(attrs: readonly NameAttribute[]): string {
     .join(',');
 }
 
+/** Most parsed certificates kept for reuse (least recently used dropped first). */
+export const MAX_PARSED_CERTIFICATES = 2048;
+const parsed = new Map<string, Certificate>();
+
 /**
  * Parses one DER (or single-certificate PEM) certificate. Throws
  * ERR_CERT_INVALID with `where` in the message when it cannot be parsed.
+ *
+ * Parsing costs far more than the signature checks it serves (OpenSSL key
+ * decoding, name parsing), and many signatures carry the same chain, so
+ * parsed certificates are kept in a bounded cache keyed by the SHA-256 of
+ * their DER and confirmed byte for byte. Only parsing is cached: every
+ * requirement and signature check still runs on every use.
  */
 export function parseCertificate(input: Uint8Array | string, where = 'certificate'): Certificate {
+  if (typeof input !== 'string' && input.byteLength <= MAX_CERTIFICATE_BYTES) {
+    const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const key = createHash('sha256').update(bytes).digest('hex');
+    const hit = parsed.get(key);
+    if (hit && hit.der.equals(bytes)) {
+      parsed.delete(key); // refresh its place in the LRU order
+      parsed.set(key, hit);
+      return hit;
+    }
+    const cert = parseUncached(input, where);
+    parsed.set(key, cert);
+    if (parsed.size > MAX_PARSED_CERTIFICATES) {
+      const oldest = parsed.keys().next().value;
+      if (oldest !== undefined) parsed.delete(oldest);
+    }
+    return cert;
+  }
+  return parseUncached(input, where);
+}
+
+function parseUncached(input: Uint8Array | string, where: string): Certificate {
   let der: Buffer;
   try {
     if (typeof input === 'string') {
       der = new NodeX509(input).raw;
     } else {
-      der = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+      // A copy: the parsed certificate is cached and must not change with the caller's buffer.
+      der = Buffer.from(input);
     }
   } catch (cause) {
     throw new CertificateError(ErrorCode.CERT_INVALID, `${where}: not a PEM certificate`, {
@@ -160,8 +210,8 @@ export function parseCertificate(input: Uint8Array | string, where = 'certificat
     const issuerObj = tbs[off + 2];
     const subjectObj = tbs[off + 4];
     if (!issuerObj || !subjectObj) throw new Error('truncated TBSCertificate');
-    const subjectDer = subjectObj.toDER();
-    const issuerDer = issuerObj.toDER();
+    const subjectDer = tlv(subjectObj);
+    const issuerDer = tlv(issuerObj);
     const subjectAttributes = nameAttributes(subjectObj);
     const issuerAttributes = nameAttributes(issuerObj);
     return {
