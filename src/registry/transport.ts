@@ -72,7 +72,6 @@ type FetchFn = (url: string, options: Record<string, unknown>) => Promise<Regist
 let fetchImpl: FetchFn | undefined;
 /** make-fetch-happen costs ≈100 ms to load: only on first use. */
 function loadFetch(): FetchFn {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   fetchImpl ??= require('make-fetch-happen') as FetchFn;
   return fetchImpl;
 }

@@ -21,11 +21,10 @@ let canonicalize: ((value: unknown) => string) | undefined;
 /** Loads @tufjs/models once (synchronously: the builder's API is synchronous). */
 export function tufModels(): TufModels {
   if (!cached) {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const models = require('@tufjs/models') as typeof Models;
     const role = require('@tufjs/models/dist/role') as typeof RoleModule;
     const delegations = require('@tufjs/models/dist/delegations') as typeof DelegationsModule;
-    /* eslint-enable @typescript-eslint/no-require-imports */
+
     cached = {
       ...models,
       Role: role.Role,
@@ -42,7 +41,6 @@ export function tufModels(): TufModels {
  */
 export function canonicalJson(value: unknown): string {
   if (!canonicalize) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     canonicalize = (require('@tufjs/canonical-json') as { canonicalize: (v: unknown) => string })
       .canonicalize;
   }

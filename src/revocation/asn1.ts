@@ -18,9 +18,8 @@ let loaded: Pki | undefined;
 /** Loads pkijs and asn1js on first use (ESM-only, ~70 ms: kept off `require('tuf-notary')`). */
 export function pki(): Pki {
   loaded ??= {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     pkijs: require('pkijs') as typeof PkijsModule,
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     asn1js: require('asn1js') as typeof Asn1jsModule,
   };
   return loaded;

@@ -24,7 +24,6 @@ type MfhFetch = (url: string, options: Record<string, unknown>) => Promise<MfhRe
 
 let mfh: MfhFetch | undefined;
 function loadMfh(): MfhFetch {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   mfh ??= require('make-fetch-happen') as MfhFetch;
   return mfh;
 }

@@ -19,12 +19,10 @@ let modules: CmsModules | undefined;
  */
 export function cms(): CmsModules {
   if (!modules) {
-    /* eslint-disable @typescript-eslint/no-require-imports -- lazy load of ESM-only packages (require(esm), Node ≥ 20.19) */
     modules = {
       pkijs: require('pkijs') as typeof PkijsModule,
       asn1js: require('asn1js') as typeof Asn1jsModule,
     };
-    /* eslint-enable @typescript-eslint/no-require-imports */
   }
   return modules;
 }

@@ -27,9 +27,8 @@ type TufErrors = typeof import('tuf-js/dist/error');
  * request fail, for re-verifying the cache with no network.
  */
 export function createSourceFetcher(source: TufSource, log: FetchLog, online = true): BaseFetcher {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tuf = require('tuf-js') as typeof import('tuf-js');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const errors = require('tuf-js/dist/error') as TufErrors;
 
   class SourceFetcher extends tuf.BaseFetcher {

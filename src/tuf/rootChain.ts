@@ -9,7 +9,6 @@ export const ROOT_MAX_LENGTH = 512_000;
 
 let models: Models | undefined;
 function loadModels(): Models {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   models ??= require('@tufjs/models') as Models;
   return models;
 }

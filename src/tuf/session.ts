@@ -68,7 +68,6 @@ export class TufSession {
     private readonly trustedText: string,
     limits: TufLimits,
   ) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Updater: UpdaterClass } = require('tuf-js') as typeof import('tuf-js');
     this.updater = new UpdaterClass({
       metadataDir: workDir,

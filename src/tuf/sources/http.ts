@@ -36,7 +36,6 @@ type FetchFn = (url: string, options: Record<string, unknown>) => Promise<FetchR
 let fetchImpl: FetchFn | undefined;
 /** make-fetch-happen is heavy (≈100 ms to load): load it on first use only. */
 function loadFetch(): FetchFn {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   fetchImpl ??= require('make-fetch-happen') as FetchFn;
   return fetchImpl;
 }
