@@ -34,7 +34,6 @@ export function benchContext(
 
 /** Formats like `npm run format` would, so that `prettier --check .` accepts the generated file. */
 async function prettierMarkdown(md: string, file: string): Promise<string> {
-   
   const prettier = require('prettier') as typeof import('prettier');
   const config = (await prettier.resolveConfig(file)) ?? {};
   return prettier.format(md, { ...config, parser: 'markdown' });

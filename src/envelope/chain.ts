@@ -57,3 +57,21 @@ export function checkAlgorithmMatchesLeaf(
     );
   }
 }
+
+/**
+ * The envelope's chain as parsed certificates. Decoding already parsed them
+ * (the `certificateChain` entries are `Certificate`s); an envelope built by
+ * hand with plain `EnvelopeCertificate`s is parsed here.
+ */
+export function certificatesOf(envelope: {
+  readonly certificateChain: readonly { readonly der: Uint8Array }[];
+}): Certificate[] {
+  return envelope.certificateChain.map((c, i) =>
+    isParsed(c) ? c : parseCertificate(c.der, `envelope certificate ${i}`),
+  );
+}
+
+function isParsed(c: { readonly der: Uint8Array }): c is Certificate {
+  const x = c as Partial<Certificate>;
+  return x.publicKey !== undefined && x.node !== undefined && x.subjectAttributes !== undefined;
+}

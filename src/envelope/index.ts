@@ -1,6 +1,7 @@
 /** Envelope stage: JWS and COSE decoding into one SignatureEnvelope model. */
 export { parseEnvelope, ENVELOPE_MEDIA_TYPES } from './parse';
 export { verifyEnvelopeSignature } from './signature';
+export { certificatesOf } from './chain';
 export { PAYLOAD_CONTENT_TYPE, parsePayload } from './payload';
 export {
   ALGORITHMS,

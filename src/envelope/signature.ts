@@ -3,7 +3,7 @@
  * bytes, with the signing certificate's key, through node:crypto (OpenSSL).
  */
 import { constants, verify, type KeyObject } from 'node:crypto';
-import { parseCertificate } from '../x509/certificate';
+import { certificatesOf } from './chain';
 import { ErrorCode, VerificationError } from '../errors';
 import { ALGORITHMS, algorithmForKey, type AlgorithmInfo } from './algorithms';
 import type { SignatureEnvelope } from './types';
@@ -17,10 +17,9 @@ import type { SignatureEnvelope } from './types';
  * ERR_ALGORITHM_UNSUPPORTED when the leaf key allows no algorithm.
  */
 export function verifyEnvelopeSignature(envelope: SignatureEnvelope): void {
-  const leaf = envelope.certificateChain[0];
+  const leaf = certificatesOf(envelope)[0];
   if (!leaf) throw invalid('the envelope has no signing certificate');
-  // The parsed leaf (cached by the x509 stage) carries its decoded key.
-  const key = parseCertificate(leaf.der, 'signing certificate').publicKey;
+  const key = leaf.publicKey;
   const algorithm = ALGORITHMS[envelope.algorithm];
   // Decoding already matched alg to the key; re-check so a hand-built envelope cannot skip it.
   if (!algorithm || algorithmForKey(key).name !== algorithm.name) {

@@ -13,7 +13,7 @@ import {
   UsageError,
   VerificationError,
 } from '../errors';
-import { parseEnvelope, verifyEnvelopeSignature, ALGORITHMS } from '../envelope';
+import { ALGORITHMS, certificatesOf, parseEnvelope, verifyEnvelopeSignature } from '../envelope';
 import type { Descriptor, SignatureEnvelope, TimestampInfo } from '../envelope/types';
 import {
   artifactRepository,
@@ -31,7 +31,7 @@ import type {
 } from '../policy/types';
 import { certificatesFor } from '../trust/stores';
 import type { StoreType, TrustedCertificate, VerifierTrust } from '../trust/types';
-import { ChainValidationCache, parseCertificate, type Certificate } from '../x509';
+import { ChainValidationCache, type Certificate } from '../x509';
 import {
   asCoded,
   descriptorMismatch,
@@ -348,9 +348,7 @@ export class Verifier {
       await rec.run('integrity', ErrorCode.SIGNATURE_INVALID, () => {
         envelope = parseEnvelope(envelopeBytes, mediaType);
         verifyEnvelopeSignature(envelope);
-        chain = envelope.certificateChain.map((c, i) =>
-          parseCertificate(c.der, `envelope certificate ${i}`),
-        );
+        chain = certificatesOf(envelope);
         // Certificate requirements without a time check (DIGEST §5.2 step 1).
         this.#chains.checkStructure(chain, 'codeSigning');
         checkSubject(envelope, subject);
