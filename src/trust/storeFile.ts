@@ -7,9 +7,8 @@
  * `truststore.GetCertificates` / `ValidateCertificates` / `isRootCACertificate`
  * (DIGEST §1.2); error messages follow notation-go's wording.
  */
-import { ASN1Obj } from '@sigstore/core';
 import { ErrorCode, TrustError } from '../errors';
-import { parseCertificateBundle, type Certificate } from '../x509/certificate';
+import { parseCertificateBundle, sigstoreCore, type Certificate } from '../x509/certificate';
 import { assertStoreName, storeKey, toTrustedCertificate } from './stores';
 import type { StoreType, TrustedCertificate } from './types';
 
@@ -58,7 +57,7 @@ function isVersion3(cert: Certificate): boolean {
 /** OID of the outer signatureAlgorithm, read with @sigstore/core's ASN.1 reader. */
 function signatureAlgorithmOid(cert: Certificate): string | undefined {
   try {
-    const alg = ASN1Obj.parseBuffer(cert.der as Buffer<ArrayBuffer>).subs[1];
+    const alg = sigstoreCore().ASN1Obj.parseBuffer(cert.der as Buffer<ArrayBuffer>).subs[1];
     return alg?.subs[0]?.toOID();
   } catch {
     return undefined;

@@ -24,7 +24,6 @@ import {
 } from './snapshot';
 import { DirectorySource } from './sources/directory';
 import { HttpSource, type HttpSourceOptions } from './sources/http';
-import { OciSource } from './sources/oci';
 import { TufSourceTooLargeError, type TufSource } from './sources/source';
 
 /** Options of {@link TrustClient.open}. */
@@ -84,7 +83,11 @@ export function resolveSource(
   http: Omit<HttpSourceOptions, 'url'> = {},
 ): TufSource {
   if (typeof source !== 'string') return source;
-  if (/^oci:\/\//i.test(source)) return new OciSource(source, http);
+  if (/^oci:\/\//i.test(source)) {
+    // The registry client loads only for oci:// sources (cold start).
+    const { OciSource } = require('./sources/oci') as typeof import('./sources/oci');
+    return new OciSource(source, http);
+  }
   if (/^https?:\/\//i.test(source)) return new HttpSource({ ...http, url: source });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     throw new UsageError(

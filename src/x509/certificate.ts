@@ -4,7 +4,15 @@
  * X509Certificate (for keys and signature checks, through OpenSSL).
  */
 import { createHash, KeyObject, X509Certificate as NodeX509 } from 'node:crypto';
-import { ASN1Obj, X509Certificate as SigstoreX509 } from '@sigstore/core';
+import type { ASN1Obj, X509Certificate as SigstoreX509 } from '@sigstore/core';
+
+/** @sigstore/core loads on the first certificate parsed, not on import (cold start). */
+let sigstore: typeof import('@sigstore/core') | undefined;
+/** The @sigstore/core module, loaded once on first use. */
+export function sigstoreCore(): typeof import('@sigstore/core') {
+  sigstore ??= require('@sigstore/core') as typeof import('@sigstore/core');
+  return sigstore;
+}
 import { CertificateError, ErrorCode } from '../errors';
 
 /** Largest certificate we parse; real ones are a few KiB. */
@@ -88,7 +96,7 @@ function decodeString(obj: ASN1Obj): string {
 
 /** Parses the DER of an X.501 Name into attributes in certificate order. */
 export function parseName(der: Buffer): NameAttribute[] {
-  return nameAttributes(ASN1Obj.parseBuffer(der as Buffer<ArrayBuffer>));
+  return nameAttributes(sigstoreCore().ASN1Obj.parseBuffer(der as Buffer<ArrayBuffer>));
 }
 
 function nameAttributes(name: ASN1Obj): NameAttribute[] {
@@ -208,7 +216,7 @@ function parseUncached(input: Uint8Array | string, where: string): Certificate {
     const node = new NodeX509(der);
     // Re-encode check: OpenSSL accepts trailing bytes in some paths; we do not.
     if (!node.raw.equals(der)) throw new Error('trailing data after the certificate');
-    const asn1 = SigstoreX509.parse(Buffer.from(der) as Buffer<ArrayBuffer>);
+    const asn1 = sigstoreCore().X509Certificate.parse(Buffer.from(der) as Buffer<ArrayBuffer>);
     // TBSCertificate: [0] version?, serial, signature, issuer, validity, subject, …
     const tbs = asn1.tbsCertificate.subs;
     const off = tbs[0]?.tag.isContextSpecific(0) ? 1 : 0;
