@@ -1,4 +1,4 @@
-import { TrustClient } from '../../src/tuf';
+import { resolveSource, TrustClient } from '../../src/tuf';
 import {
   bundle,
   makeCa,
@@ -215,13 +215,10 @@ describe('sources', () => {
     expect(snapshot.stores.get('ca', 'acme')).toHaveLength(1);
   });
 
-  test('oci:// sources are refused as not yet supported', async () => {
-    await expect(
-      TrustClient.open({ root: served.pin, source: 'oci://registry.example/trust' }),
-    ).rejects.toMatchObject({
-      code: 'ERR_TUF_UNAVAILABLE',
-      message: expect.stringContaining('not yet supported'),
-    });
+  test('oci:// sources become an OciSource (the registry round trip is in test/integration/registry-tuf)', () => {
+    const source = resolveSource('oci://registry.example/trust');
+    expect(source.constructor.name).toBe('OciSource');
+    expect(source.describe()).toContain('registry.example/trust');
   });
 
   test('an unreachable source is ERR_TUF_UNAVAILABLE and status says offline', async () => {
