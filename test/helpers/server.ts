@@ -255,7 +255,6 @@ export interface ServerProcess {
  * the server process or measure it separately.
  */
 export async function startServerProcess(root: string, port = 0): Promise<ServerProcess> {
-   
   const swc = require('@swc/core') as typeof import('@swc/core');
   const source = __filename.endsWith('.ts') ? __filename : __filename.replace(/\.js$/, '.ts');
   const { code } = swc.transformFileSync(source, {
