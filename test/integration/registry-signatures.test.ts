@@ -18,19 +18,9 @@ import {
   type RegistryProxy,
   type RunningRegistry,
 } from '../helpers/registry';
+import { NOTATION_VECTORS } from '../helpers/vectors';
 
-const VECTORS = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'notary',
-  'vectors',
-  'notation-go',
-  'internal',
-  'testdata',
-);
+const VECTORS = path.join(NOTATION_VECTORS, 'internal', 'testdata');
 const LAYOUT = path.join(VECTORS, 'oci-layout');
 const MANIFEST_DIGEST = 'sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0';
 const jws = readFileSync(path.join(VECTORS, 'jws_signature.sig'));

@@ -13,8 +13,9 @@ import {
   selectOciPolicy,
   verificationActions,
 } from '../../src/policy';
+import { NOTARY_SHARED } from '../helpers/vectors';
 
-const NOTARY = path.resolve(__dirname, '../../../shared/notary');
+const NOTARY = NOTARY_SHARED;
 const SPEC = readFileSync(path.join(NOTARY, 'specs/trust-store-trust-policy.md'), 'utf8');
 const DIGEST_MD = readFileSync(path.join(NOTARY, 'DIGEST.md'), 'utf8');
 
