@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { TufNotaryError, UsageError } from '../errors';
 import { loadNotationConfig } from '../trust';
 import { TrustClient } from '../tuf';
@@ -23,22 +23,8 @@ import {
 } from './deployer';
 import { EXIT, exitCodeFor, table, toJson } from './output';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  readonly example: string;
-  readonly options: Options;
-  run(args: Parsed): Promise<number>;
-}
-
-interface Parsed {
-  readonly values: Record<string, string | boolean | undefined>;
-  readonly positionals: readonly string[];
-  readonly json: boolean;
-  out(text: string, json: unknown): void;
-}
+import { need, type Command, type Options, type Parsed } from './command';
+import { repoCommands } from './repo';
 
 const common: Options = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
 
@@ -56,12 +42,6 @@ async function registryClient(args: Parsed): Promise<import('../registry').Regis
     plainHttp: args.values['plain-http'] === true,
     dockerConfig: typeof dockerConfig === 'string' ? dockerConfig : true,
   });
-}
-
-function need(args: Parsed, name: string): string {
-  const v = args.values[name];
-  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
-  return v;
 }
 
 const commands: Record<string, Command> = {
@@ -351,7 +331,10 @@ export function outcomeText(reference: string, o: VerificationOutcome): string {
 }
 
 function helpText(): string {
-  const rows = Object.entries(commands).map(([name, c]) => [name, c.summary]);
+  const rows = [
+    ...Object.entries(commands).map(([name, c]) => [name, c.summary]),
+    ...Object.entries(repoCommands).map(([name, c]) => [`repo ${name}`, c.summary]),
+  ];
   return [
     'tuf-notary: verify Notary Project signatures against trust distributed through TUF',
     '',
@@ -364,12 +347,26 @@ function helpText(): string {
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(helpText());
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = commands[name];
+  let command: Command | undefined = commands[name];
+  if (name === 'repo') {
+    // `tuf-notary repo SUBCOMMAND …`: the administrator's commands.
+    const [sub, ...subRest] = rest;
+    command = sub ? repoCommands[sub] : undefined;
+    if (!command) {
+      const list = Object.entries(repoCommands).map(([n, c]) => [`repo ${n}`, c.summary]);
+      console.error(
+        `${sub ? `unknown command "repo ${sub}"` : 'repo needs a subcommand'}\n\n${table(['command', 'what it does'], list)}`,
+      );
+      return EXIT.usage;
+    }
+    name = `repo ${sub}`;
+    rest = subRest;
+  }
   if (!command) {
     console.error(`unknown command "${name}"\n\n${helpText()}`);
     return EXIT.usage;
@@ -392,6 +389,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       positionals: parsed.positionals,
       json,
       out: (text, value) => console.log(json ? toJson(value) : text),
+      progress: (text) => {
+        if (!json) process.stderr.write(`${text}\n`);
+      },
     });
   } catch (err) {
     // parseArgs throws TypeErrors coded ERR_PARSE_ARGS_* (checked by code: realms differ under jest).
