@@ -5,6 +5,8 @@
  */
 import { coldStartBenchmark } from './coldStart';
 import { verifierMemoryBenchmark } from './memory';
+import { registryRequestsBenchmark } from './registryRequests';
+import { revocationBenchmark } from './revocation';
 import { trustClientRefreshBenchmark } from './trustClient';
 import type { BenchmarkModule } from './types';
 import { verifierThroughputBenchmark } from './verifier';
@@ -15,6 +17,8 @@ export const BENCHMARKS: readonly BenchmarkModule[] = [
   coldStartBenchmark,
   verifierThroughputBenchmark,
   verifierMemoryBenchmark,
+  revocationBenchmark,
+  registryRequestsBenchmark,
 ];
 
 /** The benchmarks whose ids are listed in `only` (comma-separated), or all of them. */
