@@ -77,6 +77,30 @@ interface OcspResult {
   readonly source: string;
 }
 
+/** OCSP and CRL locations of each certificate, read once (certificates are cached objects). */
+const locations = new WeakMap<Certificate, { ocsp: readonly string[]; crl: readonly string[] }>();
+
+function locationsOf(cert: Certificate): { ocsp: readonly string[]; crl: readonly string[] } {
+  let found = locations.get(cert);
+  if (!found) {
+    found = { ocsp: ocspUrls(cert), crl: crlUrls(cert) };
+    locations.set(cert, found);
+  }
+  return found;
+}
+
+/** Deny lists as Sets, built once per list (snapshot lists are immutable). */
+const denySets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function denySet(list: readonly string[]): ReadonlySet<string> {
+  let set = denySets.get(list);
+  if (!set) {
+    set = new Set(list.map((f) => f.toLowerCase()));
+    denySets.set(list, set);
+  }
+  return set;
+}
+
 /** An answer that could not be obtained. */
 class Unavailable extends Error {}
 
@@ -162,7 +186,7 @@ export class RevocationChecker {
         );
       }
     });
-    const deny = new Set((opts.denyList ?? []).map((f) => f.toLowerCase()));
+    const deny = denySet(opts.denyList ?? []);
     const ctx: CheckContext = {
       now: this.clock(),
       ...(opts.authenticSigningTime === undefined
@@ -203,11 +227,10 @@ export class RevocationChecker {
     issuer: Certificate,
     ctx: CheckContext,
   ): Promise<CertRevocationResult> {
-    let ocsp: string[];
-    let crl: string[];
+    let ocsp: readonly string[];
+    let crl: readonly string[];
     try {
-      ocsp = ocspUrls(cert);
-      crl = crlUrls(cert);
+      ({ ocsp, crl } = locationsOf(cert));
     } catch (err) {
       return result(cert, { status: 'unknown', method: 'none', error: (err as Error).message });
     }
@@ -232,7 +255,7 @@ export class RevocationChecker {
   private async checkOcsp(
     cert: Certificate,
     issuer: Certificate,
-    urls: string[],
+    urls: readonly string[],
     ctx: CheckContext,
   ): Promise<CertRevocationResult> {
     const key = `${issuer.fingerprint}:${cert.serialNumber}`;
@@ -304,7 +327,7 @@ export class RevocationChecker {
     key: string,
     cert: Certificate,
     issuer: Certificate,
-    urls: string[],
+    urls: readonly string[],
     ctx: CheckContext,
   ): Promise<OcspResult> {
     const errors: string[] = [];
@@ -339,7 +362,7 @@ export class RevocationChecker {
   private async checkCrl(
     cert: Certificate,
     issuer: Certificate,
-    urls: string[],
+    urls: readonly string[],
     ctx: CheckContext,
   ): Promise<CertRevocationResult> {
     let allCached = true;
@@ -408,17 +431,18 @@ export class RevocationChecker {
     issuer: Certificate,
     ctx: CheckContext,
   ): Promise<{ crl: ParsedCrl; cached: boolean }> {
-    const inMemory = this.crlCache.get(url, ctx.now);
-    if (inMemory) {
-      validateCrl(inMemory, issuer, ctx.now, url);
-      return { crl: inMemory, cached: true };
-    }
+    // Cached per issuer and URL once validated against that issuer (signature,
+    // cRLSign, critical extensions); the cache drops it at nextUpdate, so a
+    // hit needs no second signature check.
+    const key = `${issuer.fingerprint} ${url}`;
+    const inMemory = this.crlCache.get(key, ctx.now);
+    if (inMemory) return { crl: inMemory, cached: true };
     const stored = await this.disk?.read('crl', url, this.maxCrlBytes);
     if (stored) {
       try {
         const crl = parseCrl(stored);
         validateCrl(crl, issuer, ctx.now, url);
-        this.crlCache.set(url, crl, crl.nextUpdate!);
+        this.crlCache.set(key, crl, crl.nextUpdate!);
         return { crl, cached: true };
       } catch {
         // stale or damaged: fetch again
@@ -433,7 +457,7 @@ export class RevocationChecker {
       return parseCrl(body);
     });
     validateCrl(crl, issuer, ctx.now, url);
-    this.crlCache.set(url, crl, crl.nextUpdate!);
+    this.crlCache.set(key, crl, crl.nextUpdate!);
     await this.disk?.write('crl', url, crl.der);
     return { crl, cached: false };
   }
