@@ -1,12 +1,19 @@
 /**
  * Repository administration: build, sign, rotate and publish a TUF trust
- * repository (DESIGN.md "repo/"). Re-exports only.
+ * repository (DESIGN.md "repo/"), in memory (TrustRepository) or as the
+ * administrator's working repository on disk (RepositoryWorkspace).
+ * Re-exports only.
  */
 export {
   TrustRepository,
   SPEC_VERSION,
+  parseRootMetadata,
   type CreateRepositoryOptions,
   type DelegateOptions,
+  type DelegationInfo,
+  type PublishOptions,
+  type PublishReport,
+  type RepositoryState,
   type RotateKeysOptions,
   type TopLevelNumbers,
 } from './repository';
@@ -30,3 +37,35 @@ export {
   writeRepositoryTree,
   type TopLevelRole,
 } from './layout';
+export {
+  decodeKeyFile,
+  decodePrivateKeyFile,
+  encodePrivateKey,
+  encodePublicKey,
+  isEncryptedKey,
+  passphraseFromEnv,
+  PASSPHRASE_ENV,
+} from './keyFiles';
+export { mergeRootSignatures, rootKeys, signRootDocument } from './ceremony';
+export {
+  addStore,
+  delegatedRoleFor,
+  fingerprintsOf,
+  parseStoreId,
+  removeStore,
+  revokeCertificates,
+  roleHolding,
+  setPolicy,
+  TARGET_NAMES,
+  type StoreId,
+} from './admin';
+export {
+  RepositoryWorkspace,
+  STATE_FILE,
+  type CommitStage,
+  type InitResult,
+  type RoleStatus,
+  type WorkspaceInitOptions,
+  type WorkspaceOptions,
+  type WorkspaceStatus,
+} from './workspace';

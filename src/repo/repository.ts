@@ -53,6 +53,12 @@ export type TopLevelNumbers = Partial<Record<TopLevelRole, number>>;
 export interface CreateRepositoryOptions {
   /** Type of every generated key (default `ed25519`, whose signatures are deterministic). */
   keyType?: RepoKeyType;
+  /**
+   * Supplied keys per top-level role instead of generated ones. Public-only
+   * root keys (offline root) leave root version 1 unsigned: it waits in
+   * {@link TrustRepository.pendingRoot} for a signing ceremony.
+   */
+  keys?: Partial<Record<TopLevelRole, readonly RepoKey[]>>;
   /** Signature threshold per top-level role (default 1). */
   thresholds?: TopLevelNumbers;
   /** Number of keys per top-level role (default: the role's threshold). */
@@ -73,6 +79,68 @@ export interface CreateRepositoryOptions {
    * (TUF spec §5.5.2, §5.6.2) and bounds downloads by the length.
    */
   metaHashes?: boolean;
+  /** Validity period in days per role name (top-level or delegated); others get the defaults (root 365, targets 90, snapshot 7, timestamp 1, delegated 90). */
+  lifetimeDays?: Partial<Record<string, number>>;
+}
+
+/** Options of {@link TrustRepository.publish}. */
+export interface PublishOptions {
+  /**
+   * Keys with private parts usable for this publish only, by key id: an
+   * offline root key brought in for a ceremony, or a publisher's own key for
+   * its delegated role. They are never stored in the repository state.
+   */
+  signers?: readonly RepoKey[];
+  /**
+   * Roles whose threshold of signers is not available stay unpublished
+   * (reported in `deferred`) instead of failing the whole publish. A root
+   * that cannot be signed defers everything: nothing may be signed under
+   * keys that no client trusts yet.
+   */
+  partial?: boolean;
+}
+
+/** What {@link TrustRepository.publish} signed, and what it left for later. */
+export interface PublishReport {
+  /** Roles that got a new version, in signing order. */
+  readonly published: readonly string[];
+  /** Changed roles left unsigned for lack of signers (only with `partial`). */
+  readonly deferred: readonly string[];
+}
+
+/** One delegation as {@link TrustRepository.delegationsList} reports it. */
+export interface DelegationInfo {
+  readonly name: string;
+  readonly parent: string;
+  readonly paths: readonly string[];
+  readonly terminating: boolean;
+  readonly keyIds: readonly string[];
+  readonly threshold: number;
+}
+
+/**
+ * Everything a {@link TrustRepository} needs to continue where it stopped,
+ * as plain JSON; file contents are referenced by SHA-256 (see
+ * {@link TrustRepository.exportState}). Private keys are never part of it.
+ */
+export interface RepositoryState {
+  readonly format: 1;
+  readonly keyType: RepoKeyType;
+  readonly metaHashes: boolean;
+  readonly keys: Record<string, { readonly type: RepoKeyType; readonly publicKey: TufPublicKey }>;
+  readonly topLevel: Record<string, { readonly keyIds: string[]; readonly threshold: number }>;
+  readonly delegations: readonly DelegationInfo[];
+  readonly targetsRoles: Record<
+    string,
+    { readonly files: Record<string, string>; readonly children: string[] }
+  >;
+  readonly fixedExpiry: Record<string, string>;
+  readonly lifetimeDays: Record<string, number>;
+  readonly dirty: readonly string[];
+  readonly latest: Record<string, { readonly version: number; readonly sha256: string }>;
+  readonly history: Record<string, string>;
+  readonly timestamps: Record<string, string>;
+  readonly previousRootKeyIds: readonly string[];
 }
 
 /** Options of {@link TrustRepository.delegate}. */
@@ -137,6 +205,7 @@ export class TrustRepository {
   private readonly delegations = new Map<string, Delegation>();
   private readonly targetsRoles = new Map<string, TargetsRole>();
   private readonly fixedExpiry = new Map<string, Date>();
+  private readonly lifetimeDays = new Map<string, number>();
   private readonly dirty = new Set<string>();
   private readonly nextVersionOverride = new Map<string, number>();
   private readonly signingOverride = new Map<string, RepoKey[]>();
@@ -148,6 +217,10 @@ export class TrustRepository {
   private readonly timestamps = new Map<number, Uint8Array>();
   /** Root keys of the last published root: they must sign the next root (TUF spec §5.3.4). */
   private previousRootKeys: RepoKey[] = [];
+  /** Keys lent to the publish in progress (see {@link PublishOptions.signers}). */
+  private extraSigners = new Map<string, RepoKey>();
+  /** During a partial publish or a ceremony: sign with the keys that can, skip the others. */
+  private allowMissingSigners = false;
 
   private constructor(opts: CreateRepositoryOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -156,6 +229,9 @@ export class TrustRepository {
     this.metaHashes = opts.metaHashes ?? true;
     for (const [role, date] of Object.entries(opts.expires ?? {})) {
       if (date) this.fixedExpiry.set(role, date);
+    }
+    for (const [role, days] of Object.entries(opts.lifetimeDays ?? {})) {
+      if (days !== undefined) this.setLifetime(role, days, { mark: false });
     }
   }
 
@@ -168,14 +244,134 @@ export class TrustRepository {
     const repo = new TrustRepository(opts);
     for (const role of TOP_LEVEL_ROLES) {
       const threshold = opts.thresholds?.[role] ?? 1;
-      const count = opts.keyCounts?.[role] ?? threshold;
+      const supplied = opts.keys?.[role];
+      const count = supplied ?? opts.keyCounts?.[role] ?? threshold;
       repo.topLevel.set(role, repo.keySet(role, count, threshold));
     }
     repo.targetsRoles.set('targets', { files: new Map(), children: [] });
     repo.dirty.add('root');
     repo.dirty.add('targets');
-    repo.publishRoot();
+    if (repo.rootSignable()) repo.publishRoot();
     return repo;
+  }
+
+  /**
+   * Restores a repository saved with {@link exportState}. `blob(sha256)`
+   * returns the bytes of a referenced file; `signers` are the keys whose
+   * private parts are at hand (by key id); other keys stay public-only.
+   */
+  static fromState(
+    state: RepositoryState,
+    blob: (sha256: string) => Uint8Array,
+    opts: { signers?: readonly RepoKey[]; now?: () => Date } = {},
+  ): TrustRepository {
+    if ((state as { format?: unknown }).format !== 1) {
+      throw new UsageError('Unsupported repository state format: upgrade tuf-notary.');
+    }
+    const repo = new TrustRepository({
+      keyType: state.keyType,
+      metaHashes: state.metaHashes,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    const signing = new Map((opts.signers ?? []).map((k) => [k.keyId, k]));
+    const keyOf = (keyId: string): RepoKey => {
+      const own = signing.get(keyId);
+      if (own) return own;
+      const listed = state.keys[keyId];
+      if (!listed) throw new UsageError(`Repository state names unknown key ${keyId}.`);
+      return { keyId, type: listed.type, publicKey: listed.publicKey };
+    };
+    for (const role of TOP_LEVEL_ROLES) {
+      const set = state.topLevel[role];
+      if (!set) throw new UsageError(`Repository state has no role "${role}".`);
+      repo.topLevel.set(role, repo.keySet(role, set.keyIds.map(keyOf), set.threshold));
+    }
+    for (const d of state.delegations) {
+      repo.delegations.set(d.name, {
+        ...repo.keySet(d.name, d.keyIds.map(keyOf), d.threshold),
+        parent: d.parent,
+        paths: [...d.paths],
+        terminating: d.terminating,
+      });
+    }
+    for (const [role, t] of Object.entries(state.targetsRoles)) {
+      const files = new Map(Object.entries(t.files).map(([p, sha]) => [p, blob(sha)]));
+      repo.targetsRoles.set(role, { files, children: [...t.children] });
+    }
+    for (const [role, date] of Object.entries(state.fixedExpiry)) {
+      repo.fixedExpiry.set(role, new Date(date));
+    }
+    for (const [role, days] of Object.entries(state.lifetimeDays)) {
+      repo.lifetimeDays.set(role, days);
+    }
+    for (const role of state.dirty) repo.dirty.add(role);
+    for (const [role, l] of Object.entries(state.latest)) {
+      repo.latest.set(role, { version: l.version, bytes: blob(l.sha256) });
+    }
+    for (const [name, sha] of Object.entries(state.history)) repo.history.set(name, blob(sha));
+    for (const [version, sha] of Object.entries(state.timestamps)) {
+      repo.timestamps.set(Number(version), blob(sha));
+    }
+    repo.previousRootKeys = state.previousRootKeyIds.map(keyOf);
+    return repo;
+  }
+
+  /**
+   * The repository as JSON-able state plus the file contents it references
+   * (by SHA-256): everything but private keys. {@link fromState} restores it.
+   */
+  exportState(): { state: RepositoryState; blobs: Map<string, Uint8Array> } {
+    const blobs = new Map<string, Uint8Array>();
+    const ref = (bytes: Uint8Array): string => {
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      blobs.set(sha, bytes);
+      return sha;
+    };
+    const keys: Record<string, { type: RepoKeyType; publicKey: TufPublicKey }> = {};
+    const ids = (list: readonly RepoKey[]): string[] =>
+      list.map((k) => {
+        keys[k.keyId] = { type: k.type, publicKey: k.publicKey };
+        return k.keyId;
+      });
+    const topLevel: Record<string, { keyIds: string[]; threshold: number }> = {};
+    for (const [role, set] of this.topLevel) {
+      topLevel[role] = { keyIds: ids(set.keys), threshold: set.threshold };
+    }
+    const delegations = [...this.delegations].map(([name, d]) => ({
+      name,
+      parent: d.parent,
+      paths: [...d.paths],
+      terminating: d.terminating,
+      keyIds: ids(d.keys),
+      threshold: d.threshold,
+    }));
+    const targetsRoles: Record<string, { files: Record<string, string>; children: string[] }> = {};
+    for (const [role, t] of this.targetsRoles) {
+      const files: Record<string, string> = {};
+      for (const [p, bytes] of t.files) files[p] = ref(bytes);
+      targetsRoles[role] = { files, children: [...t.children] };
+    }
+    const state: RepositoryState = {
+      format: 1,
+      keyType: this.keyType,
+      metaHashes: this.metaHashes,
+      keys,
+      topLevel,
+      delegations,
+      targetsRoles,
+      fixedExpiry: Object.fromEntries(
+        [...this.fixedExpiry].map(([role, d]) => [role, d.toISOString()]),
+      ),
+      lifetimeDays: Object.fromEntries(this.lifetimeDays),
+      dirty: [...this.dirty],
+      latest: Object.fromEntries(
+        [...this.latest].map(([role, p]) => [role, { version: p.version, sha256: ref(p.bytes) }]),
+      ),
+      history: Object.fromEntries([...this.history].map(([name, b]) => [name, ref(b)])),
+      timestamps: Object.fromEntries([...this.timestamps].map(([v, b]) => [String(v), ref(b)])),
+      previousRootKeyIds: ids(this.previousRootKeys),
+    };
+    return { state, blobs };
   }
 
   // ---------------------------------------------------------------- keys
@@ -317,6 +513,53 @@ export class TrustRepository {
     this.dirty.add(role);
   }
 
+  /**
+   * Sets how many days each new version of `role` stays valid (replacing a
+   * fixed date set for it); marks it changed unless `mark` is false.
+   */
+  setLifetime(role: string, days: number, opts: { mark?: boolean } = {}): void {
+    if (!Number.isFinite(days) || days <= 0 || days > 36_600) {
+      throw new UsageError(
+        `Validity period of role "${role}" must be a positive number of days (at most 36600), got ${days}.`,
+        { details: { role } },
+      );
+    }
+    this.lifetimeDays.set(role, days);
+    this.fixedExpiry.delete(role);
+    if (opts.mark !== false) this.dirty.add(role);
+  }
+
+  /** The validity period (days) new versions of `role` get. */
+  lifetime(role: string): number {
+    return (
+      this.lifetimeDays.get(role) ??
+      DEFAULT_LIFETIME_DAYS[isTopLevelRole(role) ? role : 'delegated']
+    );
+  }
+
+  /** Marks `role` changed, so the next publish signs a new version of it (e.g. to renew its expiry). */
+  touch(role: string): void {
+    this.keySetOf(role);
+    this.dirty.add(role);
+  }
+
+  /** Roles changed since the last publish. */
+  changedRoles(): string[] {
+    return [...this.dirty];
+  }
+
+  /** Every delegated targets role, in delegation order. */
+  delegationsList(): DelegationInfo[] {
+    return [...this.delegations].map(([name, d]) => ({
+      name,
+      parent: d.parent,
+      paths: [...d.paths],
+      terminating: d.terminating,
+      keyIds: d.keys.map((k) => k.keyId),
+      threshold: d.threshold,
+    }));
+  }
+
   // ------------------------------------------------------------- publish
 
   /**
@@ -324,14 +567,144 @@ export class TrustRepository {
    * only when it changed), then a new snapshot listing every targets role and
    * a new timestamp (TUF spec §4.4, §4.6).
    */
-  publish(): void {
-    if (this.dirty.has('root')) this.publishRoot();
-    for (const role of this.targetsRoles.keys()) {
-      if (this.dirty.has(role)) this.publishTargets(role);
+  publish(opts: PublishOptions = {}): PublishReport {
+    const published: string[] = [];
+    const deferred: string[] = [];
+    this.extraSigners = lent(opts.signers);
+    this.allowMissingSigners = opts.partial === true;
+    try {
+      if (this.dirty.has('root')) {
+        if (opts.partial && !this.rootSignable()) {
+          return { published, deferred: [...this.dirty] };
+        }
+        this.publishRoot();
+        published.push('root');
+      }
+      for (const role of this.targetsRoles.keys()) {
+        if (!this.dirty.has(role)) continue;
+        if (opts.partial && !this.signable(role)) {
+          deferred.push(role);
+          continue;
+        }
+        this.publishTargets(role);
+        published.push(role);
+      }
+      this.publishSnapshot();
+      this.publishTimestamp();
+      published.push('snapshot', 'timestamp');
+      for (const role of [...this.dirty]) if (!deferred.includes(role)) this.dirty.delete(role);
+      return { published, deferred };
+    } finally {
+      this.extraSigners = new Map();
+      this.allowMissingSigners = false;
     }
+  }
+
+  /**
+   * Signs a new snapshot and timestamp only (the cron job of `repo refresh`):
+   * no other role changes, so only the snapshot and timestamp keys are needed.
+   */
+  refreshTimestamps(): void {
     this.publishSnapshot();
     this.publishTimestamp();
-    this.dirty.clear();
+    this.dirty.delete('snapshot');
+    this.dirty.delete('timestamp');
+  }
+
+  /**
+   * The next root version, signed by whichever of the required keys (the
+   * current root's and the new one's, TUF spec §5.3.4) can sign here or are
+   * in `signers`: the document an offline-root ceremony passes around.
+   * Undefined when root has not changed.
+   */
+  pendingRoot(signers: readonly RepoKey[] = []): Uint8Array | undefined {
+    if (!this.dirty.has('root')) return undefined;
+    this.extraSigners = lent(signers);
+    this.allowMissingSigners = true;
+    try {
+      return this.buildRoot(this.nextRootVersion()).bytes;
+    } finally {
+      this.extraSigners = new Map();
+      this.allowMissingSigners = false;
+    }
+  }
+
+  /** The version the next root will have. */
+  nextRootVersion(): number {
+    return this.nextVersionOverride.get('root') ?? this.version('root') + 1;
+  }
+
+  /**
+   * Activates a root signed elsewhere (the end of an offline ceremony): it
+   * must be the next version, list exactly the keys and thresholds the
+   * repository has now, and carry a threshold of signatures of the previous
+   * root's keys and of its own (TUF spec §5.3.4). Throws a UsageError saying
+   * what is missing otherwise.
+   */
+  activateRoot(bytes: Uint8Array): void {
+    if (!this.dirty.has('root')) {
+      throw new UsageError('No root change is waiting for signatures.');
+    }
+    const next = this.nextRootVersion();
+    const candidate = parseRootMetadata(bytes);
+    if (candidate.signed.version !== next) {
+      throw new UsageError(
+        `This root is version ${candidate.signed.version}, but the repository waits for version ${next}.`,
+      );
+    }
+    const mismatch = this.rootMismatch(bytes);
+    if (mismatch) {
+      throw new UsageError(
+        `This root does not list the keys or threshold the repository has for role "${mismatch}": it was made before a later change. Export the pending root again and collect its signatures.`,
+        { details: { role: mismatch } },
+      );
+    }
+    const trusted = this.latest.get('root');
+    const delegators: [string, ReturnType<typeof parseRootMetadata>][] = [['new root', candidate]];
+    if (trusted) delegators.unshift(['previous root', parseRootMetadata(trusted.bytes)]);
+    for (const [label, delegator] of delegators) {
+      try {
+        delegator.verifyDelegate('root', candidate);
+      } catch (cause) {
+        const threshold = delegator.signed.roles['root']?.threshold ?? 1;
+        throw new UsageError(
+          `Root version ${next} is not yet signed by ${threshold} key(s) of the ${label}: collect more signatures (repo sign-root, repo add-signature).`,
+          { cause, details: { version: next, threshold } },
+        );
+      }
+    }
+    this.nextVersionOverride.delete('root');
+    this.record('root', next, Uint8Array.from(bytes));
+    this.previousRootKeys = [...this.keySetOf('root').keys];
+    this.dirty.delete('root');
+  }
+
+  /**
+   * The first top-level role whose keys or threshold in root document
+   * `bytes` differ from the repository's, or undefined when all match.
+   */
+  rootMismatch(bytes: Uint8Array): TopLevelRole | undefined {
+    const candidate = parseRootMetadata(bytes);
+    const ids = (list: readonly string[]): string => [...list].sort().join(',');
+    return TOP_LEVEL_ROLES.find((role) => {
+      const listed = candidate.signed.roles[role];
+      const set = this.keySetOf(role);
+      return (
+        !listed ||
+        listed.threshold !== set.threshold ||
+        ids(listed.keyIDs) !== ids(set.keys.map((k) => k.keyId))
+      );
+    });
+  }
+
+  /** True when a threshold of `role`'s keys can sign here (own private parts, or lent `signers`). */
+  canSign(role: string, signers: readonly RepoKey[] = []): boolean {
+    this.extraSigners = lent(signers);
+    try {
+      return role === 'root' ? this.rootSignable() : this.signable(role);
+    } finally {
+      this.extraSigners = new Map();
+    }
   }
 
   /** Every published file: `N.root.json`, `N.<role>.json`, `timestamp.json` (latest) and `targets/<dir>/<sha256>.<name>`. */
@@ -517,7 +890,7 @@ export class TrustRepository {
 
   private expiresFor(role: string): string {
     const fixed = this.fixedExpiry.get(role);
-    const days = DEFAULT_LIFETIME_DAYS[isTopLevelRole(role) ? role : 'delegated'];
+    const days = this.lifetime(role);
     const date = fixed ?? new Date(this.now().getTime() + days * DAY_MS);
     // TUF spec §4.2: expires is ISO 8601 "YYYY-MM-DDTHH:MM:SSZ" (no fractions).
     return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -551,7 +924,8 @@ export class TrustRepository {
     const { Signature } = tufModels();
     metadata.signatures = {};
     for (const key of keys) {
-      const signer = key.signer;
+      const signer = key.signer ?? this.extraSigners.get(key.keyId)?.signer;
+      if (!signer && this.allowMissingSigners) continue;
       if (!signer) {
         throw new UsageError(
           `Key ${key.keyId} has no private part here: it cannot sign. Provide a key with a signer.`,
@@ -574,7 +948,7 @@ export class TrustRepository {
     this.latest.set(role, { version, bytes });
   }
 
-  private publishRoot(): void {
+  private buildRoot(version: number): { bytes: Uint8Array } {
     const { Metadata, Root, Role } = tufModels();
     const keys: Record<string, ReturnType<TrustRepository['toModelKey']>> = {};
     const roles: Record<string, InstanceType<typeof Role>> = {};
@@ -583,7 +957,6 @@ export class TrustRepository {
       for (const key of set.keys) keys[key.keyId] = this.toModelKey(key);
       roles[role] = new Role({ keyIDs: set.keys.map((k) => k.keyId), threshold: set.threshold });
     }
-    const version = this.nextVersion('root');
     const root = new Root({
       version,
       specVersion: SPEC_VERSION,
@@ -596,10 +969,40 @@ export class TrustRepository {
     // keys and of its own; signing with both sets satisfies both.
     const current = this.keySetOf('root').keys;
     const byId = new Map([...this.previousRootKeys, ...current].map((k) => [k.keyId, k]));
-    const bytes = this.encode(new Metadata(root), this.signersFor('root', [...byId.values()]));
+    return { bytes: this.encode(new Metadata(root), this.signersFor('root', [...byId.values()])) };
+  }
+
+  private publishRoot(): void {
+    const version = this.nextVersion('root');
+    const { bytes } = this.buildRoot(version);
     this.record('root', version, bytes);
-    this.previousRootKeys = [...current];
+    this.previousRootKeys = [...this.keySetOf('root').keys];
     this.dirty.delete('root');
+  }
+
+  /** A threshold of `keys` can sign here (own private part, or lent for this publish). */
+  private enoughSigners(keys: readonly RepoKey[], threshold: number): boolean {
+    const able = keys.filter((k) => k.signer ?? this.extraSigners.get(k.keyId)?.signer);
+    return able.length >= threshold;
+  }
+
+  private signable(role: string): boolean {
+    if (this.signingOverride.has(role)) return true;
+    const set = this.keySetOf(role);
+    return this.enoughSigners(set.keys, set.threshold);
+  }
+
+  private rootSignable(): boolean {
+    if (this.signingOverride.has('root')) return true;
+    const set = this.keySetOf('root');
+    const trusted = this.latest.get('root');
+    const previousThreshold = trusted
+      ? (parseRootMetadata(trusted.bytes).signed.roles['root']?.threshold ?? 1)
+      : 0;
+    return (
+      this.enoughSigners(set.keys, set.threshold) &&
+      this.enoughSigners(this.previousRootKeys, previousThreshold)
+    );
   }
 
   private publishTargets(role: string): void {
@@ -701,5 +1104,30 @@ export class TrustRepository {
       });
     }
     return Uint8Array.from(bytes);
+  }
+}
+
+/** Keys lent for one operation, by key id (those without a private part are useless and dropped). */
+function lent(signers: readonly RepoKey[] | undefined): Map<string, RepoKey> {
+  return new Map((signers ?? []).filter((k) => k.signer).map((k) => [k.keyId, k]));
+}
+
+/** Parses root metadata bytes with @tufjs/models; a UsageError when they are not a root. */
+export function parseRootMetadata(bytes: Uint8Array): Metadata<Root> {
+  const { Metadata, MetadataKind } = tufModels();
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (cause) {
+    throw new UsageError('This file is not JSON root metadata.', { cause });
+  }
+  const type = (json as { signed?: { _type?: unknown } } | null)?.signed?._type;
+  if (type !== 'root') {
+    throw new UsageError(`Expected root metadata, got ${JSON.stringify(type ?? null)}.`);
+  }
+  try {
+    return Metadata.fromJSON(MetadataKind.Root, json as never);
+  } catch (cause) {
+    throw new UsageError(`Malformed root metadata: ${(cause as Error).message}`, { cause });
   }
 }
