@@ -103,3 +103,24 @@ export type * from './envelope/types';
 // Verification.
 export { Verifier } from './verify';
 export type * from './verify/types';
+
+// Repository administration (the deployer's admins): build, sign, publish.
+export {
+  TrustRepository,
+  RepositoryWorkspace,
+  addStore,
+  removeStore,
+  revokeCertificates,
+  setPolicy,
+  signRootDocument,
+  mergeRootSignatures,
+  generateRepoKey,
+  type CreateRepositoryOptions,
+  type DelegateOptions,
+  type RotateKeysOptions,
+  type RepoKey,
+  type RepoKeyType,
+  type WorkspaceInitOptions,
+  type WorkspaceOptions,
+  type WorkspaceStatus,
+} from './repo';
