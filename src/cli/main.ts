@@ -24,6 +24,7 @@ import {
 import { EXIT, exitCodeFor, table, toJson } from './output';
 
 import { need, type Command, type Options, type Parsed } from './command';
+import { mirrorCommand } from './mirror';
 import { repoCommands } from './repo';
 
 const common: Options = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
@@ -213,6 +214,7 @@ const commands: Record<string, Command> = {
       return EXIT.ok;
     },
   },
+  mirror: mirrorCommand,
   verify: {
     summary: 'verify an artifact: a given envelope, or the signatures discovered in its registry',
     usage:
