@@ -35,9 +35,7 @@ export interface Command {
 export function need(args: Parsed, name: string): string {
   const v = args.values[name];
   if (typeof v !== 'string' || v === '') {
-    throw new (require('../errors') as typeof import('../errors')).UsageError(
-      `--${name} is required`,
-    );
+    throw new UsageError(`--${name} is required`);
   }
   return v;
 }

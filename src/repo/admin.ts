@@ -6,6 +6,7 @@
  * validates with the verifier's own parsers BEFORE anything is signed, so the
  * repository never publishes trust its clients would refuse.
  */
+import { TARGET_NAMES } from '../trust/targets';
 import { createHash, X509Certificate } from 'node:crypto';
 import { ErrorCode, TrustError, UsageError } from '../errors';
 import { parseBlobTrustPolicy, parseOciTrustPolicy, referencedStores } from '../policy';
@@ -19,14 +20,6 @@ import {
 } from '../trust';
 import type { StoreType, TrustedCertificate } from '../trust/types';
 import type { TrustRepository } from './repository';
-
-/** Target names of DESIGN.md "Trust repository conventions". */
-export const TARGET_NAMES = {
-  ociPolicy: 'trustpolicy.oci.json',
-  blobPolicy: 'trustpolicy.blob.json',
-  revocations: 'revocations.json',
-  store: (type: StoreType, name: string): string => `truststore/x509/${type}/${name}.pem`,
-} as const;
 
 /** Largest policy, store or certificate file accepted (bounded before parsing). */
 export const MAX_INPUT_BYTES = 4 * 1024 * 1024;

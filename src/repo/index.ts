@@ -56,7 +56,6 @@ export {
   revokeCertificates,
   roleHolding,
   setPolicy,
-  TARGET_NAMES,
   type StoreId,
 } from './admin';
 export {
@@ -69,3 +68,4 @@ export {
   type WorkspaceOptions,
   type WorkspaceStatus,
 } from './workspace';
+export { TARGET_NAMES } from '../trust/targets';

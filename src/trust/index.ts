@@ -39,3 +39,4 @@ export {
   NOTATION_FILES,
 } from './notationConfig';
 export type { ExportNotationConfigOptions, NotationConfig } from './notationConfig';
+export { TARGET_NAMES } from './targets';

@@ -1,3 +1,4 @@
+import { TARGET_NAMES } from '../trust/targets';
 import { ErrorCode, PolicyError, TrustError, TufNotaryError } from '../errors';
 import { parseBlobTrustPolicy, parseOciTrustPolicy, referencedStores } from '../policy';
 import type { BlobTrustPolicy, OciTrustPolicy } from '../policy/types';
@@ -8,14 +9,6 @@ import type {
   StoreType,
   TrustedCertificate,
 } from '../trust/types';
-
-/** TUF target names of DESIGN.md "Trust repository conventions". */
-export const TARGET_NAMES = {
-  ociPolicy: 'trustpolicy.oci.json',
-  blobPolicy: 'trustpolicy.blob.json',
-  revocations: 'revocations.json',
-  store: (type: StoreType, name: string): string => `truststore/x509/${type}/${name}.pem`,
-} as const;
 
 /** One parsed named store. */
 export interface ContentStore {

@@ -119,21 +119,11 @@ export class Verifier {
   async verify(request: VerifyRequest): Promise<VerificationOutcome> {
     const trust = this.#activeTrust();
     const digest = digestOf(request.artifact);
-    if (!trust.policy) {
-      return failedBeforeChecks(
-        new PolicyError(
-          ErrorCode.POLICY_NOT_FOUND,
-          'this trust holds no OCI trust policy (trustpolicy.oci.json)',
-        ),
-      );
-    }
-    let statement: OciTrustPolicyStatement;
-    try {
-      statement = selectOciPolicy(trust.policy, request.artifact);
-    } catch (err) {
-      if (err instanceof PolicyError) return failedBeforeChecks(err);
-      throw err;
-    }
+    const found = applicable(trust.policy, 'OCI trust policy (trustpolicy.oci.json)', (p) =>
+      selectOciPolicy(p, request.artifact),
+    );
+    if ('outcome' in found) return found.outcome;
+    const { statement } = found;
     return this.#verifyWith(trust, statement, request.envelope, request.mediaType, {
       digest,
       ...(request.descriptor ? { descriptor: request.descriptor } : {}),
@@ -158,21 +148,11 @@ export class Verifier {
       throw new UsageError(`maxSignatures must be a positive integer, not ${String(max)}`);
     }
     const trust = this.#activeTrust();
-    if (!trust.policy) {
-      return failedBeforeChecks(
-        new PolicyError(
-          ErrorCode.POLICY_NOT_FOUND,
-          'this trust holds no OCI trust policy (trustpolicy.oci.json)',
-        ),
-      );
-    }
-    let statement: OciTrustPolicyStatement;
-    try {
-      statement = selectOciPolicy(trust.policy, reference);
-    } catch (err) {
-      if (err instanceof PolicyError) return failedBeforeChecks(err);
-      throw err;
-    }
+    const selected = applicable(trust.policy, 'OCI trust policy (trustpolicy.oci.json)', (p) =>
+      selectOciPolicy(p, reference),
+    );
+    if ('outcome' in selected) return selected.outcome;
+    const { statement } = selected;
     const base = { level: statement.signatureVerification.level, policy: statement.name };
     if (statement.signatureVerification.level === 'skip') {
       // DIGEST §5.1 step 2: skip succeeds without fetching any signature.
@@ -274,21 +254,11 @@ export class Verifier {
   /** Verifies a detached signature of `request.blob` against the blob trust policy. */
   async verifyBlob(request: BlobVerifyRequest): Promise<VerificationOutcome> {
     const trust = this.#activeTrust();
-    if (!trust.blobPolicy) {
-      return failedBeforeChecks(
-        new PolicyError(
-          ErrorCode.POLICY_NOT_FOUND,
-          'this trust holds no blob trust policy (trustpolicy.blob.json)',
-        ),
-      );
-    }
-    let statement: BlobTrustPolicyStatement;
-    try {
-      statement = selectBlobPolicy(trust.blobPolicy, request.policyName);
-    } catch (err) {
-      if (err instanceof PolicyError) return failedBeforeChecks(err);
-      throw err;
-    }
+    const found = applicable(trust.blobPolicy, 'blob trust policy (trustpolicy.blob.json)', (p) =>
+      selectBlobPolicy(p, request.policyName),
+    );
+    if ('outcome' in found) return found.outcome;
+    const { statement } = found;
     return this.#verifyWith(trust, statement, request.envelope, request.mediaType, {
       blob: request.blob,
       ...(request.contentMediaType ? { contentMediaType: request.contentMediaType } : {}),
@@ -669,6 +639,30 @@ function notReached(why: string): CheckOutcome[] {
     action: 'skipped',
     detail: { note: `not reached: ${why}` },
   }));
+}
+
+/**
+ * The policy statement that applies, or the failed outcome saying why none
+ * does (no such policy document, or no statement for this artifact or name).
+ */
+function applicable<P, S>(
+  policy: P | undefined,
+  document: string,
+  select: (policy: P) => S,
+): { statement: S } | { outcome: VerificationOutcome } {
+  if (policy === undefined) {
+    return {
+      outcome: failedBeforeChecks(
+        new PolicyError(ErrorCode.POLICY_NOT_FOUND, `this trust holds no ${document}`),
+      ),
+    };
+  }
+  try {
+    return { statement: select(policy) };
+  } catch (err) {
+    if (err instanceof PolicyError) return { outcome: failedBeforeChecks(err) };
+    throw err;
+  }
 }
 
 function failedBeforeChecks(error: TufNotaryError): VerificationOutcome {
