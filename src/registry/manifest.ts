@@ -62,6 +62,12 @@ const MAX_ANNOTATIONS = 256;
 
 /** Parses JSON bytes as an object, or throws a RegistryError naming `what`. */
 function parseObject(bytes: Uint8Array, what: string): Record<string, unknown> {
+  // Bound before decoding: a 50 MB body cost three copies (bytes, string, parse).
+  if (bytes.byteLength > MAX_MANIFEST_BYTES) {
+    throw new RegistryError(
+      `${what} is ${bytes.byteLength} bytes, more than the ${MAX_MANIFEST_BYTES}-byte manifest limit`,
+    );
+  }
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -119,6 +125,12 @@ function parseAnnotations(value: unknown, what: string): Record<string, string> 
   }
   return Object.fromEntries(entries) as Record<string, string>;
 }
+
+/**
+ * Largest manifest or index parsed: the OCI distribution spec's 4 MiB
+ * manifest size that registries must accept (and the client's default).
+ */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** Parses an image manifest (schemaVersion 2, config, layers, optional subject). */
 export function parseImageManifest(bytes: Uint8Array, what: string): ImageManifest {

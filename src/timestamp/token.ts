@@ -117,6 +117,10 @@ export function parseTimestampToken(token: Uint8Array): ParsedToken {
   if (decoded.offset !== bytes.byteLength) {
     throw timestampError('the token has trailing data after its ContentInfo');
   }
+  // asn1js accepts a constructed item whose children run past its declared
+  // length; the wrapper is not covered by the TSA signature, so a lenient
+  // read would let the token's bytes change while it still verifies.
+  checkDeclaredLengths(decoded.result, 0);
   let signedData: InstanceType<typeof pkijs.SignedData>;
   let contentSeq: Asn1Node;
   try {
@@ -156,7 +160,61 @@ export function parseTimestampToken(token: Uint8Array): ParsedToken {
     );
   }
   const signerInfos = signedData.signerInfos.map((si) => parseSignerInfo(si));
+  checkDigestAlgorithms(signedData, signerInfos);
   return { eContentType, eContent, tstInfo, certificates, signerInfos };
+}
+
+/** Deepest ASN.1 nesting read in a token (real tokens nest about 12 levels). */
+const MAX_TOKEN_DEPTH = 64;
+
+/**
+ * Every definite-length item's declared length must equal what its content
+ * occupies (X.690 §8.1.3): no child may run past its parent. Indefinite
+ * lengths (BER) are allowed. Throws ERR_TIMESTAMP_INVALID otherwise.
+ */
+function checkDeclaredLengths(node: Asn1Node, depth: number): void {
+  if (depth > MAX_TOKEN_DEPTH) {
+    throw timestampError(`the token nests deeper than ${MAX_TOKEN_DEPTH} levels`);
+  }
+  const lenBlock = (node as { lenBlock?: { isIndefiniteForm: boolean; length: number } }).lenBlock;
+  const valueBlock = (node as { valueBlock?: { blockLength: number } }).valueBlock;
+  if (!valueBlock) return;
+  const contentLength = valueBlock.blockLength;
+  if (lenBlock && !lenBlock.isIndefiniteForm && lenBlock.length !== contentLength) {
+    throw timestampError(
+      `an ASN.1 item declares ${lenBlock.length} content bytes but holds ${contentLength} (malformed encoding)`,
+    );
+  }
+  for (const child of children(node)) checkDeclaredLengths(child, depth + 1);
+}
+
+/**
+ * RFC 5652 §5.1: `digestAlgorithms` lists the digest algorithm of every
+ * signer. It is not covered by any signature, so it must agree with the
+ * SignerInfos exactly (no stray or altered entries), and every hash
+ * AlgorithmIdentifier has absent or NULL parameters (RFC 5754 §2).
+ */
+function checkDigestAlgorithms(
+  signedData: InstanceType<ReturnType<typeof cms>['pkijs']['SignedData']>,
+  signerInfos: readonly ParsedSignerInfo[],
+): void {
+  const { asn1js } = cms();
+  const listed = signedData.digestAlgorithms;
+  const algorithms = [...listed, ...signedData.signerInfos.map((si) => si.digestAlgorithm)];
+  for (const alg of algorithms) {
+    const params = alg.algorithmParams as Asn1Node | undefined;
+    if (params !== undefined && !(params instanceof asn1js.Null)) {
+      throw timestampError(`digest algorithm ${alg.algorithmId} has parameters other than NULL`);
+    }
+  }
+  const used = new Set(signerInfos.map((si) => si.digestAlgorithm));
+  const declared = new Set(listed.map((a) => a.algorithmId));
+  const same = used.size === declared.size && [...used].every((oid) => declared.has(oid));
+  if (!same || declared.size !== listed.length) {
+    throw timestampError(
+      `SignedData digestAlgorithms [${[...declared].join(', ')}] do not match the signers' digest algorithms [${[...used].join(', ')}]`,
+    );
+  }
 }
 
 /** Decodes the TSTInfo (DIGEST §5.3 step 3.3–3.4: version 1). */

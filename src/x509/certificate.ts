@@ -260,7 +260,37 @@ export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
 /** Most certificates one bundle may hold. */
 export const MAX_BUNDLE_CERTIFICATES = 1000;
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+const PEM_BEGIN = '-----BEGIN ';
+const PEM_DASHES = '-----';
+const PEM_LABEL = /^[A-Z0-9 ]{1,64}$/;
+
+/**
+ * The `[label, body]` of each PEM block (RFC 7468 §2), read in one linear pass.
+ * A backtracking regex over the whole text (BEGIN … lazy body … matching
+ * END) took quadratic time on a store file of many unterminated BEGIN lines
+ * (a 4 MiB file ran for minutes), so blocks are found with indexOf, and a
+ * block that is not closed before the next BEGIN is refused.
+ */
+function* pemBlocks(text: string, where: string): Generator<[string, string]> {
+  const refuse = (why: string): never => {
+    throw new CertificateError(ErrorCode.CERT_INVALID, `${where}: ${why}`);
+  };
+  let pos = text.indexOf(PEM_BEGIN);
+  while (pos >= 0) {
+    const labelStart = pos + PEM_BEGIN.length;
+    const labelEnd = text.indexOf(PEM_DASHES, labelStart);
+    const label = labelEnd < 0 ? '' : text.slice(labelStart, labelEnd);
+    if (!PEM_LABEL.test(label)) refuse('malformed PEM "-----BEGIN" line');
+    const bodyStart = labelEnd + PEM_DASHES.length;
+    const endLine = `-----END ${label}-----`;
+    const end = text.indexOf(endLine, bodyStart);
+    const next = text.indexOf(PEM_BEGIN, bodyStart);
+    if (end < 0 || (next >= 0 && next < end))
+      refuse(`PEM block "${label}" has no matching END line`);
+    yield [label, text.slice(bodyStart, end)];
+    pos = text.indexOf(PEM_BEGIN, end + endLine.length);
+  }
+}
 
 /**
  * Splits a PEM bundle (one or more `CERTIFICATE` blocks) or concatenated DER
@@ -277,12 +307,12 @@ export function parseCertificateBundle(bytes: Uint8Array, where = 'bundle'): Cer
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const text = buf.toString('latin1');
   const certs: Certificate[] = [];
-  if (text.includes('-----BEGIN ')) {
-    for (const m of text.matchAll(PEM_BLOCK)) {
-      if (m[1] !== 'CERTIFICATE') {
+  if (text.includes(PEM_BEGIN)) {
+    for (const m of pemBlocks(text, where)) {
+      if (m[0] !== 'CERTIFICATE') {
         throw new CertificateError(
           ErrorCode.CERT_INVALID,
-          `${where}: PEM block "${m[1]}" is not a certificate`,
+          `${where}: PEM block "${m[0]}" is not a certificate`,
         );
       }
       if (certs.length >= MAX_BUNDLE_CERTIFICATES) {
@@ -291,7 +321,7 @@ export function parseCertificateBundle(bytes: Uint8Array, where = 'bundle'): Cer
           `${where}: more than ${MAX_BUNDLE_CERTIFICATES} certificates`,
         );
       }
-      const der = Buffer.from((m[2] ?? '').replace(/\s+/g, ''), 'base64');
+      const der = Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
       certs.push(parseCertificate(der, `${where} (certificate ${certs.length + 1})`));
     }
   } else {
