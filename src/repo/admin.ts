@@ -6,8 +6,8 @@
  * validates with the verifier's own parsers BEFORE anything is signed, so the
  * repository never publishes trust its clients would refuse.
  */
+import { parseCertificateBundle } from '../x509/certificate';
 import { TARGET_NAMES } from '../trust/targets';
-import { createHash, X509Certificate } from 'node:crypto';
 import { ErrorCode, TrustError, UsageError } from '../errors';
 import { parseBlobTrustPolicy, parseOciTrustPolicy, referencedStores } from '../policy';
 import type { StoreReference } from '../policy/types';
@@ -186,12 +186,8 @@ export function fingerprintsOf(input: string | Uint8Array): string[] {
     return [hex];
   }
   bounded(input, 'The certificate file');
-  const text = Buffer.from(input).toString('latin1');
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  const ders = blocks
-    ? blocks.map((b) => new X509Certificate(b).raw)
-    : [new X509Certificate(Buffer.from(input)).raw];
-  return ders.map((der) => createHash('sha256').update(der).digest('hex'));
+  // The x509 stage's bundle reader: PEM or DER, bounded, linear in the input.
+  return parseCertificateBundle(input, 'the certificate file').map((c) => c.fingerprint);
 }
 
 /**
