@@ -7,6 +7,7 @@ import { coldStartBenchmark } from './coldStart';
 import { verifierMemoryBenchmark } from './memory';
 import { registryRequestsBenchmark } from './registryRequests';
 import { revocationBenchmark } from './revocation';
+import { scaleBenchmark } from './scale';
 import { trustClientRefreshBenchmark } from './trustClient';
 import type { BenchmarkModule } from './types';
 import { verifierThroughputBenchmark } from './verifier';
@@ -19,6 +20,7 @@ export const BENCHMARKS: readonly BenchmarkModule[] = [
   verifierMemoryBenchmark,
   revocationBenchmark,
   registryRequestsBenchmark,
+  scaleBenchmark,
 ];
 
 /** The benchmarks whose ids are listed in `only` (comma-separated), or all of them. */

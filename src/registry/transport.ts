@@ -287,8 +287,12 @@ export class RegistryTransport {
     const idempotent = method === 'GET' || method === 'HEAD';
     const record = { method, url, status: 0 };
     this.log.push(record);
+    // `timeout` is an idle timeout: it never fires for a server that trickles
+    // a byte at a time. The body gets a hard deadline of its own (below).
+    const controller = new AbortController();
     try {
       const response = await loadFetch()(url, {
+        signal: controller.signal,
         method,
         headers,
         ...(body === undefined ? {} : { body: Buffer.from(body) }),
@@ -309,6 +313,7 @@ export class RegistryTransport {
         ...(o.noProxy === undefined ? {} : { noProxy: o.noProxy }),
       });
       record.status = response.status;
+      bodyDeadline(response, controller, o.timeoutMs ?? 30_000);
       return response;
     } catch (err) {
       throw new RegistryError(
@@ -320,6 +325,23 @@ export class RegistryTransport {
       );
     }
   }
+}
+
+/**
+ * Aborts the response (its body reading then fails) when the body is not
+ * complete within `timeoutMs` of the headers: the slow-retrieval guard. The
+ * timer never keeps the process alive and stops when the body ends.
+ */
+function bodyDeadline(
+  response: RegistryResponse,
+  controller: AbortController,
+  timeoutMs: number,
+): void {
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  timer.unref();
+  const body = response.body as { once?: (event: string, fn: () => void) => unknown };
+  if (typeof body.once !== 'function') return;
+  for (const event of ['end', 'close', 'error']) body.once(event, () => clearTimeout(timer));
 }
 
 function authFailed(

@@ -161,12 +161,19 @@ export class TrustCache {
   ): Promise<string> {
     const id = `${Date.now().toString(36)}-${process.pid}-${randomBytes(4).toString('hex')}`;
     const staging = path.join(this.dir, 'tmp', `gen-${id}`);
-    await fs.mkdir(staging);
-    for (const [name, bytes] of files) {
-      await writeSynced(path.join(staging, safeName(name)), bytes);
+    try {
+      await fs.mkdir(staging);
+      for (const [name, bytes] of files) {
+        await writeSynced(path.join(staging, safeName(name)), bytes);
+      }
+      await fsyncDir(staging);
+      await fs.rename(staging, path.join(this.dir, 'gens', id));
+    } catch (err) {
+      // Full disk or lost permission half-way: drop the partial generation.
+      await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      if (err instanceof CacheError) throw err;
+      throw cacheWriteError(this.dir, err);
     }
-    await fsyncDir(staging);
-    await fs.rename(staging, path.join(this.dir, 'gens', id));
     await fsyncDir(path.join(this.dir, 'gens'));
     const next = state(id);
     await this.writeAtomic(path.join(this.dir, 'state.json'), Buffer.from(JSON.stringify(next)));
@@ -238,15 +245,24 @@ export class TrustCache {
     });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      let handle: fs.FileHandle | undefined;
       try {
-        const handle = await fs.open(lockFile, 'wx');
+        handle = await fs.open(lockFile, 'wx');
         await handle.writeFile(token);
         await handle.sync();
         await handle.close();
         break;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') throw cacheWriteError(this.dir, err);
+        if (code !== 'EEXIST') {
+          // Created but not written (full disk): close it and remove the
+          // empty lock, or every later refresh would wait for it to go stale.
+          if (handle !== undefined) {
+            await handle.close().catch(() => undefined);
+            await fs.rm(lockFile, { force: true }).catch(() => undefined);
+          }
+          throw cacheWriteError(this.dir, err);
+        }
       }
       await this.breakStaleLock(lockFile, staleMs);
       if (Date.now() > deadline) {

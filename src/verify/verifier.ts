@@ -30,7 +30,7 @@ import type {
   StoreReference,
 } from '../policy/types';
 import { certificatesFor } from '../trust/stores';
-import type { StoreType, TrustedCertificate, VerifierTrust } from '../trust/types';
+import type { StoreType, TrustedCertificate, TrustStores, VerifierTrust } from '../trust/types';
 import { ChainValidationCache, type Certificate } from '../x509';
 import {
   asCoded,
@@ -83,6 +83,8 @@ export class Verifier {
   readonly #trust: VerifierTrust | TrustProvider;
   readonly #options: VerifierOptions;
   readonly #chains = new ChainValidationCache();
+  /** Roots per (stores, referenced stores, type): frozen, so x509 indexes them once. */
+  readonly #roots = new WeakMap<TrustStores, Map<string, RootsFor>>();
   readonly #revocation: ChainRevocation;
 
   constructor(trust: VerifierTrust | TrustProvider, options: VerifierOptions = {}) {
@@ -401,6 +403,32 @@ export class Verifier {
     };
   }
 
+  /**
+   * {@link certificatesFor}, remembered per trust stores object (snapshots
+   * and notation configs are immutable): the union of the referenced stores is
+   * built once per statement, not on every verification (scale: 10,000
+   * certificates must not make each verification scan them).
+   */
+  #certificatesFor(
+    stores: TrustStores,
+    refs: readonly StoreReference[],
+    type: StoreType,
+  ): RootsFor {
+    let memo = this.#roots.get(stores);
+    if (memo === undefined) {
+      memo = new Map();
+      this.#roots.set(stores, memo);
+    }
+    const key = `${type}\n${refs.map((r) => `${r.type}:${r.name}`).join('\n')}`;
+    let found = memo.get(key);
+    if (found === undefined) {
+      const { certificates, missing } = certificatesFor(stores, refs, type);
+      found = { certificates: Object.freeze(certificates), missing: Object.freeze(missing) };
+      if (memo.size < MAX_REMEMBERED_ROOT_SETS) memo.set(key, found);
+    }
+    return found;
+  }
+
   #authenticity(
     trust: VerifierTrust,
     statement: Statement,
@@ -409,7 +437,7 @@ export class Verifier {
   ): CheckDetail {
     const type = SCHEME_STORE[env.signingScheme];
     const refs = statement.trustStores.map(parseStoreReference);
-    const { certificates, missing } = certificatesFor(trust.stores, refs, type);
+    const { certificates, missing } = this.#certificatesFor(trust.stores, refs, type);
     if (missing.length > 0) {
       throw new VerificationError(
         ErrorCode.UNTRUSTED_SIGNER,
@@ -493,7 +521,7 @@ export class Verifier {
           `"${statement.name}" requires one (verifyTimestamp: ${when})`,
       );
     }
-    const { certificates: tsaRoots, missing } = certificatesFor(trust.stores, refs, 'tsa');
+    const { certificates: tsaRoots, missing } = this.#certificatesFor(trust.stores, refs, 'tsa');
     if (missing.length > 0 || tsaRoots.length === 0) {
       throw new VerificationError(
         ErrorCode.TIMESTAMP_INVALID,
@@ -516,6 +544,15 @@ export class Verifier {
   }
 }
 
+/** The roots a statement trusts for one store type, and the stores it names that are missing. */
+interface RootsFor {
+  readonly certificates: readonly TrustedCertificate[];
+  readonly missing: readonly StoreReference[];
+}
+
+/** Bound on remembered root sets per trust (one per statement and store type in practice). */
+const MAX_REMEMBERED_ROOT_SETS = 50_000;
+
 function refName(r: StoreReference): string {
   return `${r.type}:${r.name}`;
 }
@@ -529,9 +566,20 @@ function storeOf(
   for (const r of refs) {
     if (r.type !== type) continue;
     const certs: readonly TrustedCertificate[] | undefined = trust.stores.get(type, r.name);
-    if (certs?.some((c) => c.fingerprint === fingerprint)) return refName(r);
+    if (certs !== undefined && fingerprintsOf(certs).has(fingerprint)) return refName(r);
   }
   return undefined;
+}
+
+/** Fingerprints of a frozen store, indexed once (a lookup per verification, not a scan). */
+const STORE_FINGERPRINTS = new WeakMap<readonly TrustedCertificate[], ReadonlySet<string>>();
+
+function fingerprintsOf(certs: readonly TrustedCertificate[]): ReadonlySet<string> {
+  const cached = STORE_FINGERPRINTS.get(certs);
+  if (cached !== undefined) return cached;
+  const set = new Set(certs.map((c) => c.fingerprint));
+  if (Object.isFrozen(certs)) STORE_FINGERPRINTS.set(certs, set);
+  return set;
 }
 
 function checkValidAt(chain: readonly Certificate[], at: Date, what: string): void {

@@ -43,8 +43,7 @@ export function findTrustedCertificate<T extends TrustAnchorCandidate>(
   roots: readonly T[],
 ): TrustAnchor<T> | undefined {
   if (roots.length > MAX_ROOTS) return undefined;
-  const byFingerprint = new Map<string, T>();
-  for (const r of roots) byFingerprint.set(r.fingerprint.toLowerCase(), r);
+  const byFingerprint = indexOf(roots);
   for (let index = 0; index < chain.length; index++) {
     const certificate = chain[index]!;
     const trusted = byFingerprint.get(certificate.fingerprint);
@@ -53,6 +52,23 @@ export function findTrustedCertificate<T extends TrustAnchorCandidate>(
     }
   }
   return undefined;
+}
+
+/**
+ * Fingerprint index of frozen root lists, built once per list: a verifier
+ * hands the same frozen list for every verification under one policy
+ * statement, so a lookup costs O(chain length), not O(number of roots).
+ * Lists that are not frozen could change between calls and are indexed anew.
+ */
+const INDEXES = new WeakMap<readonly TrustAnchorCandidate[], Map<string, TrustAnchorCandidate>>();
+
+function indexOf<T extends TrustAnchorCandidate>(roots: readonly T[]): Map<string, T> {
+  const cached = INDEXES.get(roots) as Map<string, T> | undefined;
+  if (cached !== undefined) return cached;
+  const byFingerprint = new Map<string, T>();
+  for (const r of roots) byFingerprint.set(r.fingerprint.toLowerCase(), r);
+  if (Object.isFrozen(roots)) INDEXES.set(roots, byFingerprint);
+  return byFingerprint;
 }
 
 /**

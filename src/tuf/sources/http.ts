@@ -1,5 +1,5 @@
 import * as tls from 'node:tls';
-import { SourceUnavailableError } from '../../errors';
+import { SourceUnavailableError, TufNotaryError } from '../../errors';
 import { BoundedBuffer, TufSourceNotFoundError, safeSegments, type TufSource } from './source';
 
 /** Options of {@link HttpSource}. */
@@ -10,9 +10,9 @@ export interface HttpSourceOptions {
   readonly metadataUrl?: string;
   /** Targets base URL (overrides `url`). */
   readonly targetsUrl?: string;
-  /** Time limit of one request in milliseconds (default 30 000). */
+  /** Time limit of one request attempt in milliseconds, headers and whole body included (default 30 000). */
   readonly timeoutMs?: number;
-  /** Retries of a failed request (network error, 408/429/5xx) with exponential backoff (default 2). */
+  /** Retries of a failed request (network error, timeout, cut body, 408/429/5xx) with exponential backoff (default 2). */
   readonly retries?: number;
   /** First backoff delay in milliseconds (default 500); doubles per retry. */
   readonly minBackoffMs?: number;
@@ -29,6 +29,7 @@ export interface HttpSourceOptions {
 /** Minimal view of make-fetch-happen's response that we use. */
 interface FetchResponse {
   readonly status: number;
+  readonly headers?: { get(name: string): string | null };
   readonly body: AsyncIterable<Uint8Array> & { destroy?: (err?: Error) => void };
 }
 type FetchFn = (url: string, options: Record<string, unknown>) => Promise<FetchResponse>;
@@ -98,62 +99,153 @@ export class HttpSource implements TufSource {
     return this.get(this.targetsUrl, targetPath, maxLength);
   }
 
+  /**
+   * One GET with bounded retries. Each attempt has a hard deadline of
+   * `timeoutMs` for the whole transfer (headers and body): an idle timeout
+   * alone never fires for a server that trickles a byte at a time (slow
+   * retrieval attack, TUF spec §1.5.2 "slow retrieval"; tuf-js has no
+   * protection of its own once a custom fetcher is used).
+   */
   private async get(base: string, relPath: string, maxLength: number): Promise<Uint8Array> {
     const segments = safeSegments(relPath);
     const url = new URL(segments.map(encodeURIComponent).join('/'), base).toString();
+    const retries = Math.max(0, Math.floor(this.options.retries ?? 2));
+    const minBackoff = this.options.minBackoffMs ?? 500;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.attempt(url, maxLength);
+      } catch (err) {
+        if (attempt >= retries || !RETRIABLE.has(err as object)) throw err;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(minBackoff * 2 ** attempt, MAX_BACKOFF_MS)));
+    }
+  }
+
+  /** One attempt: follows at most {@link MAX_REDIRECTS} same-origin redirects, reads the body bounded. */
+  private async attempt(firstUrl: string, maxLength: number): Promise<Uint8Array> {
     const o = this.options;
-    const fetch = loadFetch();
-    let response: FetchResponse;
+    const timeoutMs = o.timeoutMs ?? 30_000;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const failure = (url: string, what: string, err: unknown): SourceUnavailableError =>
+      retriable(
+        new SourceUnavailableError(
+          timedOut
+            ? `${what} ${url} failed: no complete answer within ${timeoutMs} ms (slow or stalled server); raise http.timeoutMs if the server is just slow`
+            : `${what} ${url} failed: ${errorText(err)}`,
+          { cause: err, details: { url, ...(timedOut ? { timeoutMs } : {}) } },
+        ),
+      );
     try {
-      response = await fetch(url, {
-        cache: 'no-store',
-        timeout: o.timeoutMs ?? 30_000,
-        retry: {
-          retries: o.retries ?? 2,
-          factor: 2,
-          minTimeout: o.minBackoffMs ?? 500,
-          maxTimeout: 10_000,
+      let url = firstUrl;
+      let response: FetchResponse;
+      for (let hops = 0; ; hops += 1) {
+        try {
+          response = await loadFetch()(url, {
+            cache: 'no-store',
+            signal: controller.signal,
+            timeout: timeoutMs,
+            // Retries and redirects are handled here, per attempt and per origin.
+            retry: { retries: 0 },
+            redirect: 'manual',
+            headers: { 'user-agent': o.userAgent ?? 'tuf-notary', accept: '*/*' },
+            ...(o.ca === undefined
+              ? {}
+              : { ca: [...tls.rootCertificates, Buffer.from(o.ca).toString('utf8')] }),
+            ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
+            ...(o.noProxy === undefined ? {} : { noProxy: o.noProxy }),
+          });
+        } catch (err) {
+          throw failure(url, 'cannot reach', err);
+        }
+        if (!REDIRECT_STATUSES.has(response.status)) break;
+        response.body.destroy?.();
+        url = this.redirectTarget(url, response, hops);
+      }
+      if (NOT_FOUND_STATUSES.has(response.status)) {
+        response.body.destroy?.();
+        throw new TufSourceNotFoundError(url, { status: response.status });
+      }
+      if (response.status < 200 || response.status > 299) {
+        response.body.destroy?.();
+        const err = new SourceUnavailableError(`GET ${url} answered HTTP ${response.status}`, {
+          details: { url, status: response.status },
+        });
+        throw RETRY_STATUSES.has(response.status) || response.status >= 500 ? retriable(err) : err;
+      }
+      const sink = new BoundedBuffer(url, maxLength);
+      try {
+        for await (const chunk of response.body) {
+          sink.push(chunk);
+        }
+      } catch (err) {
+        response.body.destroy?.();
+        if (err instanceof TufNotaryError) throw err;
+        throw failure(url, 'reading', err);
+      }
+      return sink.bytes();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Where a 3xx answer points, when it stays on the same origin (scheme, host,
+   * port) as the request. A redirect elsewhere is refused: the deployer chose
+   * the trust source, and the client must not be steered to contact other
+   * hosts (nor downgraded from https to http) by whoever answers for it.
+   */
+  private redirectTarget(url: string, response: FetchResponse, hops: number): string {
+    const location = response.headers?.get('location') ?? null;
+    if (location === null || location === '') {
+      throw new SourceUnavailableError(
+        `GET ${url} answered HTTP ${response.status} without a Location`,
+        {
+          details: { url, status: response.status },
         },
-        headers: { 'user-agent': o.userAgent ?? 'tuf-notary', accept: '*/*' },
-        ...(o.ca === undefined
-          ? {}
-          : { ca: [...tls.rootCertificates, Buffer.from(o.ca).toString('utf8')] }),
-        ...(o.proxy === undefined ? {} : { proxy: o.proxy }),
-        ...(o.noProxy === undefined ? {} : { noProxy: o.noProxy }),
-      });
+      );
+    }
+    let next: URL;
+    try {
+      next = new URL(location, url);
     } catch (err) {
-      throw new SourceUnavailableError(`cannot reach ${url}: ${errorText(err)}`, {
+      throw new SourceUnavailableError(`GET ${url} redirected to an invalid URL "${location}"`, {
         cause: err,
         details: { url },
       });
     }
-    if (NOT_FOUND_STATUSES.has(response.status)) {
-      response.body.destroy?.();
-      throw new TufSourceNotFoundError(url, { status: response.status });
+    if (next.origin !== new URL(url).origin) {
+      throw new SourceUnavailableError(
+        `GET ${url} redirected to ${next.origin}, another server; tuf-notary follows redirects only within ${new URL(url).origin}. ` +
+          'Configure the source with the final URL (or metadataUrl/targetsUrl) instead',
+        { details: { url, location: next.toString(), redirectRefused: true } },
+      );
     }
-    if (response.status < 200 || response.status > 299) {
-      response.body.destroy?.();
-      throw new SourceUnavailableError(`GET ${url} answered HTTP ${response.status}`, {
-        details: { url, status: response.status },
+    if (hops + 1 > MAX_REDIRECTS) {
+      throw new SourceUnavailableError(`GET ${url}: more than ${MAX_REDIRECTS} redirects`, {
+        details: { url },
       });
     }
-    const sink = new BoundedBuffer(url, maxLength);
-    try {
-      for await (const chunk of response.body) {
-        sink.push(chunk);
-      }
-    } catch (err) {
-      response.body.destroy?.();
-      if (
-        err instanceof SourceUnavailableError ||
-        (err as { code?: string }).code === 'ERR_TUF_METADATA'
-      ) {
-        throw err;
-      }
-      throw new SourceUnavailableError(`reading ${url} failed: ${errorText(err)}`, { cause: err });
-    }
-    return sink.bytes();
+    return next.toString();
   }
+}
+
+/** Redirect statuses followed (same origin only). */
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+/** Statuses retried besides 5xx (as make-fetch-happen does). */
+const RETRY_STATUSES: ReadonlySet<number> = new Set([408, 420, 429]);
+const MAX_REDIRECTS = 5;
+const MAX_BACKOFF_MS = 10_000;
+
+/** Failures worth another attempt (network, timeout, truncated body, 408/429/5xx). */
+const RETRIABLE = new WeakSet<object>();
+function retriable<T extends object>(err: T): T {
+  RETRIABLE.add(err);
+  return err;
 }
 
 function errorText(err: unknown): string {
