@@ -529,8 +529,21 @@ export class Verifier {
       );
     }
     const { verifyTimestampToken, checkTimestampAgainstChain } = await import('../timestamp');
-    const result = await verifyTimestampToken(env.timestampToken, env.signature, tsaRoots);
-    checkTimestampAgainstChain(result, chain);
+    let result;
+    try {
+      result = await verifyTimestampToken(env.timestampToken, env.signature, tsaRoots);
+      checkTimestampAgainstChain(result, chain);
+    } catch (err) {
+      // A bad TSA certificate or token is a timestamp failure, whatever stage found it.
+      if (err instanceof TufNotaryError && err.code !== ErrorCode.TIMESTAMP_INVALID) {
+        throw new VerificationError(
+          ErrorCode.TIMESTAMP_INVALID,
+          `timestamp countersignature: ${err.message}`,
+          { cause: err, details: err.details },
+        );
+      }
+      throw err;
+    }
     // The TSA chain's revocation belongs to this step (DIGEST §5.3 step 9): a
     // revoked or unknown TSA certificate makes the timestamp unusable.
     await this.#revocation.check(result.tsaChain, 'timestamping', trust.revocations ?? []);

@@ -15,7 +15,9 @@ import {
   KEY_INDEX,
   makeTrust,
   MEDIA_TYPES,
+  signatureOf,
   signTimestamped,
+  withTimestamp,
   type StatementOptions,
 } from './fixtures';
 
@@ -312,4 +314,57 @@ describe('expiry header (DIGEST §5.2 step 5)', () => {
       expect(o.error?.code).toBe('ERR_SIGNATURE_EXPIRED');
     });
   });
+});
+
+describe('a TSA certificate that breaks the time-stamping requirements', () => {
+  let badTsa: TestTsa;
+  beforeAll(async () => {
+    // The TSA leaf's timeStamping EKU must be critical (RFC 3161 §2.3).
+    badTsa = await createTestTsa(
+      await buildChain({
+        name: 'Lax TSA',
+        timeStamping: true,
+        caKeyIndex: KEY_INDEX.otherTsa,
+        leaf: { notBefore: ago(60), extKeyUsageCritical: false },
+      }),
+    );
+  });
+
+  test.each(MEDIA_TYPES)(
+    '%s: fails authenticTimestamp with ERR_TIMESTAMP_INVALID',
+    async (mediaType) => {
+      const o = await run(mediaType, {
+        genTime: ago(0.01),
+        withTsa: () => badTsa,
+        tsaStore: () => badTsa,
+      });
+      expectTimestampFailure(o, 'ERR_TIMESTAMP_INVALID');
+    },
+  );
+
+  test.each(MEDIA_TYPES)(
+    '%s: a TSA certificate that cannot be parsed is reported as ERR_TIMESTAMP_INVALID, not a certificate error',
+    async (mediaType) => {
+      const envelope = signEnvelope(mediaType, { chain: valid });
+      const token = Buffer.from(
+        await tsa.timestamp(signatureOf(mediaType, envelope), { genTime: ago(0.01) }),
+      );
+      // Break the TSA leaf's notBefore (a UTCTime inside the token): the token
+      // still parses, the certificate does not.
+      const leaf = token.indexOf(tsa.chain.leaf.der);
+      expect(leaf).toBeGreaterThan(0);
+      const utc = token.indexOf(Buffer.from([0x17, 0x0d]), leaf);
+      token[utc + 2] = 0x58; // 'X' is no digit
+      const trust = makeTrust({
+        stores: { 'ca:acme': [valid.root], 'tsa:tsa': [tsa.chain.root] },
+        statements: [{ trustStores: ['ca:acme', 'tsa:tsa'] }],
+      });
+      const o = await new Verifier(trust).verify({
+        artifact: ARTIFACT,
+        envelope: withTimestamp(mediaType, envelope, token),
+        mediaType,
+      });
+      expectTimestampFailure(o, 'ERR_TIMESTAMP_INVALID');
+    },
+  );
 });
