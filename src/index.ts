@@ -22,6 +22,7 @@ export {
   type ErrorCodeValue,
   type ErrorDetails,
 } from './errors';
+export type { NetworkOptions } from './network';
 
 // TUF client and sources.
 export {

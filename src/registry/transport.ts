@@ -6,6 +6,7 @@
  * Bearer token from the challenge's realm, cached per repository scope), a
  * request log for benchmarks, and bounded body reading.
  */
+import type { NetworkOptions } from '../network';
 import * as tls from 'node:tls';
 import { RegistryError } from '../errors';
 import {
@@ -18,25 +19,11 @@ import {
 import { apiHost, isLoopbackRegistry } from './reference';
 
 /** Network options shared with HttpSource (same names, so TrustClient's `http` options apply). */
-export interface TransportOptions {
+export interface TransportOptions extends NetworkOptions {
   /** Use plain HTTP for every registry (default: only for localhost, 127.0.0.0/8 and [::1]). */
   readonly plainHttp?: boolean;
   /** Credentials by registry host. */
   readonly credentials?: CredentialMap;
-  /** Time limit of one request in milliseconds (default 30 000). */
-  readonly timeoutMs?: number;
-  /** Retries of a failed GET/HEAD (network error, 408/429/5xx) with exponential backoff (default 2). */
-  readonly retries?: number;
-  /** First backoff delay in milliseconds (default 500). */
-  readonly minBackoffMs?: number;
-  /** Extra PEM CA certificates trusted in addition to Node's bundled roots. */
-  readonly ca?: string | Uint8Array;
-  /** Proxy URL (default: none unless make-fetch-happen picks one from the environment). */
-  readonly proxy?: string;
-  /** Hosts that bypass the proxy. */
-  readonly noProxy?: string;
-  /** User-Agent header (default `tuf-notary`). */
-  readonly userAgent?: string;
 }
 
 /** One HTTP request the client made (token requests included). */

@@ -1,29 +1,16 @@
+import type { NetworkOptions } from '../../network';
 import * as tls from 'node:tls';
 import { SourceUnavailableError, TufNotaryError } from '../../errors';
 import { BoundedBuffer, TufSourceNotFoundError, safeSegments, type TufSource } from './source';
 
 /** Options of {@link HttpSource}. */
-export interface HttpSourceOptions {
+export interface HttpSourceOptions extends NetworkOptions {
   /** Repository base URL; metadata is under `<url>/metadata/`, targets under `<url>/targets/`. */
   readonly url?: string;
   /** Metadata base URL (overrides `url`). */
   readonly metadataUrl?: string;
   /** Targets base URL (overrides `url`). */
   readonly targetsUrl?: string;
-  /** Time limit of one request attempt in milliseconds, headers and whole body included (default 30 000). */
-  readonly timeoutMs?: number;
-  /** Retries of a failed request (network error, timeout, cut body, 408/429/5xx) with exponential backoff (default 2). */
-  readonly retries?: number;
-  /** First backoff delay in milliseconds (default 500); doubles per retry. */
-  readonly minBackoffMs?: number;
-  /** Extra PEM CA certificates trusted in addition to Node's bundled roots (corporate CAs). */
-  readonly ca?: string | Uint8Array;
-  /** Proxy URL; by default `HTTPS_PROXY`/`HTTP_PROXY` and `NO_PROXY` from the environment apply. */
-  readonly proxy?: string;
-  /** Hosts that bypass the proxy (default `NO_PROXY`). */
-  readonly noProxy?: string;
-  /** User-Agent header (default `tuf-notary`). */
-  readonly userAgent?: string;
 }
 
 /** Minimal view of make-fetch-happen's response that we use. */
