@@ -101,6 +101,22 @@ function denySet(list: readonly string[]): ReadonlySet<string> {
   return set;
 }
 
+/** Until when each definite per-certificate answer holds (its OCSP or CRL nextUpdate). */
+const answerValidity = new WeakMap<CertRevocationResult, number>();
+
+function holdsUntil<R extends CertRevocationResult>(r: R, until: Date | undefined): R {
+  if (until !== undefined) answerValidity.set(r, until.getTime());
+  return r;
+}
+
+/** Memo key of a chain check: purpose, signing time and every certificate. */
+function chainMemoKey(chain: readonly Certificate[], opts: RevocationCheckOptions): string {
+  return `${opts.purpose}|${opts.authenticSigningTime?.getTime() ?? '-'}|${chain.map((c) => c.fingerprint).join(',')}`;
+}
+
+/** Most chain answers kept (least recently used dropped first). */
+const MAX_CHAIN_ANSWERS = 1000;
+
 /** An answer that could not be obtained. */
 class Unavailable extends Error {}
 
@@ -118,6 +134,10 @@ export class RevocationChecker {
   private readonly crlCache = new ExpiringCache<ParsedCrl>();
   private readonly ocspFlight = new InFlight<OcspResult>();
   private readonly crlFlight = new InFlight<ParsedCrl>();
+  private readonly chainAnswers = new Map<
+    string,
+    { result: ChainRevocationResult; until: number }
+  >();
 
   constructor(options: RevocationOptions) {
     if (
@@ -194,6 +214,17 @@ export class RevocationChecker {
         : { signingTime: opts.authenticSigningTime }),
       calls: 0,
     };
+    // A chain whose every answer is still within its nextUpdate is answered
+    // again without re-walking each certificate (the deny list is always
+    // consulted first, above, since it can change with every TUF refresh).
+    const memoKey = chainMemoKey(chain, opts);
+    const listed = chain.some((c) => deny.has(c.fingerprint));
+    const memo = listed ? undefined : this.chainAnswers.get(memoKey);
+    if (memo && ctx.now.getTime() < memo.until) {
+      this.chainAnswers.delete(memoKey);
+      this.chainAnswers.set(memoKey, memo);
+      return memo.result;
+    }
     const results = await Promise.all(
       chain.map((cert, i) => {
         if (deny.has(cert.fingerprint)) return Promise.resolve(denied(cert));
@@ -213,13 +244,43 @@ export class RevocationChecker {
       .map((r, i) => ({ r, i }))
       .sort((a, b) => SEVERITY[a.r.status] - SEVERITY[b.r.status] || a.i - b.i)
       .map(({ r }) => r);
-    return { status, certificates };
+    const answer: ChainRevocationResult = { status, certificates };
+    if (!listed && status !== 'unknown') this.remember(memoKey, answer);
+    return answer;
+  }
+
+  /** Keeps a definite chain answer until its earliest nextUpdate, served as `cache`. */
+  private remember(key: string, answer: ChainRevocationResult): void {
+    let until = Infinity;
+    for (const r of answer.certificates) {
+      if (r.status === 'nonRevokable') continue;
+      const holds = answerValidity.get(r);
+      if (holds === undefined) return; // no known lifetime: never reuse
+      until = Math.min(until, holds);
+    }
+    // Frozen: the same object answers every later check of this chain.
+    const cached: ChainRevocationResult = Object.freeze({
+      status: answer.status,
+      certificates: Object.freeze(
+        answer.certificates.map((r) =>
+          Object.freeze<CertRevocationResult>(
+            r.method === 'ocsp' || r.method === 'crl' ? { ...r, method: 'cache' } : r,
+          ),
+        ),
+      ),
+    });
+    this.chainAnswers.set(key, { result: cached, until });
+    if (this.chainAnswers.size > MAX_CHAIN_ANSWERS) {
+      const oldest = this.chainAnswers.keys().next().value;
+      if (oldest !== undefined) this.chainAnswers.delete(oldest);
+    }
   }
 
   /** Forgets every cached answer held in memory (the disk cache stays). */
   clearMemoryCache(): void {
     this.ocspCache.clear();
     this.crlCache.clear();
+    this.chainAnswers.clear();
   }
 
   private async checkCertificate(
@@ -285,7 +346,7 @@ export class RevocationChecker {
       answer.status === 'good' ||
       (answer.status === 'revoked' && !revokedAtSigningTime(answer, ctx.signingTime))
     ) {
-      return result(cert, { status: 'good', method, source });
+      return holdsUntil(result(cert, { status: 'good', method, source }), answer.nextUpdate);
     }
     if (answer.status === 'unknown') {
       return result(cert, {
@@ -295,13 +356,16 @@ export class RevocationChecker {
         error: `OCSP responder ${source} does not know the certificate`,
       });
     }
-    return result(cert, {
-      status: 'revoked',
-      method,
-      source,
-      ...(answer.revokedAt === undefined ? {} : { revokedAt: answer.revokedAt }),
-      ...(answer.reason === undefined ? {} : { reason: answer.reason }),
-    });
+    return holdsUntil(
+      result(cert, {
+        status: 'revoked',
+        method,
+        source,
+        ...(answer.revokedAt === undefined ? {} : { revokedAt: answer.revokedAt }),
+        ...(answer.reason === undefined ? {} : { reason: answer.reason }),
+      }),
+      answer.nextUpdate,
+    );
   }
 
   private async ocspFromDisk(
@@ -367,16 +431,19 @@ export class RevocationChecker {
   ): Promise<CertRevocationResult> {
     let allCached = true;
     let lastUrl = '';
+    let until = Infinity;
     for (const url of urls) {
       lastUrl = url;
       try {
         if (!isHttpUrl(url)) throw new CrlError(`CRL ${url}: only http URLs are supported`);
         const base = await this.getCrl(url, issuer, ctx);
         allCached &&= base.cached;
+        until = Math.min(until, base.crl.nextUpdate!.getTime());
         const crls = [base.crl];
         if (base.crl.freshestUrls.length > 0) {
           const delta = await this.getDelta(base.crl, issuer, ctx);
           allCached &&= delta.cached;
+          until = Math.min(until, delta.crl.nextUpdate!.getTime());
           crls.push(delta.crl);
         } else if (hasFreshestCrl(cert)) {
           throw new CrlError(
@@ -385,13 +452,16 @@ export class RevocationChecker {
         }
         const found = lookupSerial(crls, cert.serialNumber, ctx.signingTime);
         if (found.status === 'revoked') {
-          return result(cert, {
-            status: 'revoked',
-            method: allCached ? 'cache' : 'crl',
-            source: url,
-            ...(found.revokedAt === undefined ? {} : { revokedAt: found.revokedAt }),
-            ...(found.reason === undefined ? {} : { reason: found.reason }),
-          });
+          return holdsUntil(
+            result(cert, {
+              status: 'revoked',
+              method: allCached ? 'cache' : 'crl',
+              source: url,
+              ...(found.revokedAt === undefined ? {} : { revokedAt: found.revokedAt }),
+              ...(found.reason === undefined ? {} : { reason: found.reason }),
+            }),
+            new Date(until),
+          );
         }
       } catch (err) {
         return result(cert, {
@@ -402,7 +472,10 @@ export class RevocationChecker {
         });
       }
     }
-    return result(cert, { status: 'good', method: allCached ? 'cache' : 'crl', source: lastUrl });
+    return holdsUntil(
+      result(cert, { status: 'good', method: allCached ? 'cache' : 'crl', source: lastUrl }),
+      new Date(until),
+    );
   }
 
   /** Delta CRL from the base CRL's FreshestCRL URLs, the first usable one (Go). */

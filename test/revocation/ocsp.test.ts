@@ -258,6 +258,34 @@ describe('caching', () => {
     expect(res.certificates[0]!.method).not.toBe('cache');
   });
 
+  test('a remembered chain answer never hides a deny-list entry added later', async () => {
+    intCa.set(pki.leaf, { status: 'valid' });
+    await intCa.startResponder(ocspPort);
+    const c = checker();
+    expect((await c.check(chain, { purpose: 'codeSigning', denyList: [] })).status).toBe('good');
+    const res = await c.check(chain, { purpose: 'codeSigning', denyList: [pki.leaf.sha256] });
+    expect(res.status).toBe('revoked');
+    expect(res.certificates[0]).toMatchObject({ method: 'denylist', status: 'revoked' });
+  });
+
+  test('a remembered chain answer is per signing time (invalidity dates depend on it)', async () => {
+    const invalidity = new Date(Date.now() - 86400_000);
+    intCa.set(pki.leaf, { status: 'revoked', invalidityDate: invalidity });
+    await intCa.startResponder(ocspPort);
+    const c = checker();
+    const before = {
+      purpose: 'codeSigning' as const,
+      authenticSigningTime: new Date(invalidity.getTime() - 3600_000),
+    };
+    const after = {
+      purpose: 'codeSigning' as const,
+      authenticSigningTime: new Date(invalidity.getTime() + 3600_000),
+    };
+    expect((await c.check(chain, before)).status).toBe('good');
+    expect((await c.check(chain, after)).status).toBe('revoked');
+    expect((await c.check(chain, before)).status).toBe('good');
+  });
+
   test('concurrent checks of the same certificate share one request', async () => {
     intCa.set(pki.leaf, { status: 'valid' });
     await intCa.startResponder(ocspPort);
