@@ -118,6 +118,7 @@ function table(title: string, what: string, points: readonly Point[], setup: str
     `| ${what} | verify (median) | ${setup} | heap used |`,
     '|---|---|---|---|',
     ...rows,
+    '', // a table ends at a blank line: the next title must not join it
   ].join('\n');
 }
 
