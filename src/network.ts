@@ -19,3 +19,28 @@ export interface NetworkOptions {
   /** User-Agent header (default `tuf-notary`). */
   readonly userAgent?: string;
 }
+
+/** The slice of a make-fetch-happen response every client reads. */
+export interface FetchedResponse {
+  readonly status: number;
+  readonly url: string;
+  readonly headers: {
+    get(name: string): string | null;
+    forEach(cb: (value: string, key: string) => void): void;
+  };
+  readonly body: AsyncIterable<Uint8Array> & { destroy?: (err?: Error) => void };
+}
+
+/** make-fetch-happen's fetch, as the clients call it. */
+export type FetchFunction = (
+  url: string,
+  options: Record<string, unknown>,
+) => Promise<FetchedResponse>;
+
+let fetchFunction: FetchFunction | undefined;
+
+/** make-fetch-happen costs about 100 ms to load: every client loads it here, on first use. */
+export function makeFetchHappen(): FetchFunction {
+  fetchFunction ??= require('make-fetch-happen') as FetchFunction;
+  return fetchFunction;
+}

@@ -7,7 +7,8 @@
  * `<cache>/tuf-notary.json`; the root itself is read from that path on every
  * run, so keep it where only administrators can write.
  */
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { replaceFileAtomically } from '../files';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors';
 import { exportNotationConfig } from '../trust';
@@ -26,11 +27,10 @@ const CONFIG_FILE = 'tuf-notary.json';
 
 /** Writes the cache configuration atomically. */
 export async function writeConfig(cacheDir: string, config: CacheConfig): Promise<void> {
-  await mkdir(cacheDir, { recursive: true });
-  const file = path.join(cacheDir, CONFIG_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 });
-  await rename(tmp, file);
+  await replaceFileAtomically(
+    path.join(cacheDir, CONFIG_FILE),
+    JSON.stringify(config, null, 2) + '\n',
+  );
 }
 
 /** Reads the configuration `init` wrote; a usage error when there is none. */

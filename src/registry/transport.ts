@@ -6,7 +6,7 @@
  * Bearer token from the challenge's realm, cached per repository scope), a
  * request log for benchmarks, and bounded body reading.
  */
-import type { NetworkOptions } from '../network';
+import { makeFetchHappen, type FetchedResponse, type NetworkOptions } from '../network';
 import * as tls from 'node:tls';
 import { RegistryError } from '../errors';
 import {
@@ -48,20 +48,7 @@ export interface RequestSpec {
 }
 
 /** The response parts the client uses. */
-export interface RegistryResponse {
-  readonly status: number;
-  readonly url: string;
-  readonly headers: { get(name: string): string | null };
-  readonly body: AsyncIterable<Uint8Array> & { destroy?: (err?: Error) => void };
-}
-
-type FetchFn = (url: string, options: Record<string, unknown>) => Promise<RegistryResponse>;
-let fetchImpl: FetchFn | undefined;
-/** make-fetch-happen costs ≈100 ms to load: only on first use. */
-function loadFetch(): FetchFn {
-  fetchImpl ??= require('make-fetch-happen') as FetchFn;
-  return fetchImpl;
-}
+export type RegistryResponse = FetchedResponse;
 
 /** Limits on small auxiliary bodies (tokens, error documents). */
 const MAX_TOKEN_BYTES = 64 * 1024;
@@ -278,7 +265,7 @@ export class RegistryTransport {
     // a byte at a time. The body gets a hard deadline of its own (below).
     const controller = new AbortController();
     try {
-      const response = await loadFetch()(url, {
+      const response = await makeFetchHappen()(url, {
         signal: controller.signal,
         method,
         headers,

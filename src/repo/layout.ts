@@ -5,6 +5,7 @@
  * `targets/` the target files named `<sha256>.<basename>` in their folders
  * (TUF spec §5.7.3, consistent snapshots). Also the names the builder accepts.
  */
+import { replaceFileAtomically } from '../files';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -142,10 +143,7 @@ async function replaceFile(root: string, name: string, bytes: Uint8Array): Promi
   const file = path.join(root, ...name.split('/'));
   const current = await readFile(file).catch(() => undefined);
   if (current && Buffer.compare(current, bytes) === 0) return;
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  await writeFile(temp, bytes);
-  await rename(temp, file);
+  await replaceFileAtomically(file, bytes);
 }
 
 /** Removes files (and then empty folders) under `abs` that `files` does not list. */

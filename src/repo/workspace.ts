@@ -18,9 +18,10 @@
  * rename leaves the previous repository exactly as it was; leftovers are
  * unreferenced objects. A lock file serialises commands.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { processAlive, replaceFileAtomically } from '../files';
+import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { chmod, lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { UsageError } from '../errors';
 import {
@@ -473,18 +474,18 @@ export class RepositoryWorkspace {
     await mkdir(path.join(this.dir, 'objects'), { recursive: true });
     for (const [sha, bytes] of blobs) {
       const file = path.join(this.dir, 'objects', sha);
-      if (!(await exists(file))) await writeAtomically(file, bytes, 0o644);
+      if (!(await exists(file))) await replaceFileAtomically(file, bytes, { mode: 0o644 });
     }
     await this.opts.faultHook?.('objects-written');
     for (const key of opts.newKeys ?? []) {
       if (!isLocal(key)) continue;
       const base = path.join(this.dir, 'keys', key.keyId);
-      await writeAtomically(
+      await replaceFileAtomically(
         `${base}.key`,
         encodePrivateKey(key.privateKey, this.passphrase),
-        0o600,
+        { mode: 0o600 },
       );
-      await writeAtomically(`${base}.pub`, encodePublicKey(key), 0o644);
+      await replaceFileAtomically(`${base}.pub`, encodePublicKey(key), { mode: 0o644 });
     }
     await this.opts.faultHook?.('keys-written');
     const external = new Set([...this.file.externalKeys, ...(opts.externalKeys ?? [])]);
@@ -497,10 +498,10 @@ export class RepositoryWorkspace {
       externalKeys: [...external].sort(),
     };
     await this.opts.faultHook?.('before-commit');
-    await writeAtomically(
+    await replaceFileAtomically(
       path.join(this.dir, STATE_FILE),
       Buffer.from(JSON.stringify(next, null, 2) + '\n', 'utf8'),
-      0o644,
+      { mode: 0o644 },
     );
     this.file = next;
   }
@@ -584,25 +585,6 @@ async function readStateFile(dir: string): Promise<StateFile> {
   return { ...parsed, externalKeys: parsed.externalKeys ?? [] };
 }
 
-/** Writes `file` through a temp file + fsync + rename, so it is either old or new, never half. */
-async function writeAtomically(
-  file: string,
-  bytes: Uint8Array | string,
-  mode: number,
-): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  const handle = await open(temp, 'wx', mode);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await chmod(temp, mode);
-  await rename(temp, file);
-}
-
 /** A lock file holding the owner's pid; a lock left by a dead process is taken over. */
 async function acquireLock(dir: string): Promise<{ release(): Promise<void> }> {
   const file = path.join(dir, '.lock');
@@ -619,7 +601,12 @@ async function acquireLock(dir: string): Promise<{ release(): Promise<void> }> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      if (
+        Number.isSafeInteger(owner) &&
+        owner > 0 &&
+        owner !== process.pid &&
+        processAlive(owner)
+      ) {
         throw new UsageError(
           `${dir} is locked by process ${owner} (another tuf-notary repo command); wait for it to finish.`,
         );
@@ -629,13 +616,4 @@ async function acquireLock(dir: string): Promise<{ release(): Promise<void> }> {
     }
   }
   throw new UsageError(`Could not lock ${dir}; remove ${file} if no repo command is running.`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -6,8 +6,9 @@
  * re-verified from scratch, so the disk cache is never trusted.
  * {@link InFlight} makes concurrent checks of the same key share one request.
  */
+import { replaceFileAtomically } from '../files';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** An entry valid until `expires`. */
@@ -95,14 +96,12 @@ export class DiskCache {
   async write(kind: 'ocsp' | 'crl', key: string, bytes: Uint8Array): Promise<void> {
     if (bytes.byteLength > this.maxBytes) return;
     const file = this.file(kind, key);
-    const tmp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
     try {
       await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      await writeFile(tmp, bytes, { mode: 0o600 });
-      await rename(tmp, file);
+      await replaceFileAtomically(file, bytes, { mode: 0o600 });
       await this.trim();
     } catch {
-      await rm(tmp, { force: true }).catch(() => undefined);
+      // A cache that cannot be written only costs a later refetch.
     }
   }
 

@@ -15,6 +15,7 @@
  * Network problems never throw: they make the certificate `unknown` with the
  * reason. Usage errors throw {@link UsageError}.
  */
+import { denyListSet } from '../trust/revocations';
 import { UsageError } from '../errors';
 import type { Certificate } from '../x509/certificate';
 import { DiskCache, ExpiringCache, InFlight } from './cache';
@@ -87,18 +88,6 @@ function locationsOf(cert: Certificate): { ocsp: readonly string[]; crl: readonl
     locations.set(cert, found);
   }
   return found;
-}
-
-/** Deny lists as Sets, built once per list (snapshot lists are immutable). */
-const denySets = new WeakMap<readonly string[], ReadonlySet<string>>();
-
-function denySet(list: readonly string[]): ReadonlySet<string> {
-  let set = denySets.get(list);
-  if (!set) {
-    set = new Set(list.map((f) => f.toLowerCase()));
-    denySets.set(list, set);
-  }
-  return set;
 }
 
 /** Until when each definite per-certificate answer holds (its OCSP or CRL nextUpdate). */
@@ -206,7 +195,7 @@ export class RevocationChecker {
         );
       }
     });
-    const deny = denySet(opts.denyList ?? []);
+    const deny = denyListSet(opts.denyList ?? []);
     const ctx: CheckContext = {
       now: this.clock(),
       ...(opts.authenticSigningTime === undefined

@@ -6,6 +6,7 @@
  * caller's, runs under {@link fetchBounded}: a timeout that aborts the
  * request and a size limit, enforced while streaming for the built-in one.
  */
+import { makeFetchHappen } from '../network';
 import * as tls from 'node:tls';
 import type {
   RevocationFetcher,
@@ -14,27 +15,13 @@ import type {
   RevocationHttpOptions,
 } from './types';
 
-/** Minimal view of make-fetch-happen's response that we use. */
-interface MfhResponse {
-  readonly status: number;
-  readonly headers: { forEach(cb: (value: string, key: string) => void): void };
-  readonly body: AsyncIterable<Uint8Array> & { destroy?: (err?: Error) => void };
-}
-type MfhFetch = (url: string, options: Record<string, unknown>) => Promise<MfhResponse>;
-
-let mfh: MfhFetch | undefined;
-function loadMfh(): MfhFetch {
-  mfh ??= require('make-fetch-happen') as MfhFetch;
-  return mfh;
-}
-
 /** A response larger than the limit. */
 export class ResponseTooLargeError extends Error {}
 
 /** The built-in fetcher: make-fetch-happen with the proxy/CA options of the TUF HttpSource. */
 export function httpFetcher(options: RevocationHttpOptions = {}): RevocationFetcher {
   return async (url: string, req: RevocationFetchRequest): Promise<RevocationFetchResponse> => {
-    const response = await loadMfh()(url, {
+    const response = await makeFetchHappen()(url, {
       method: req.method,
       headers: { 'user-agent': options.userAgent ?? 'tuf-notary', ...req.headers },
       ...(req.body === undefined ? {} : { body: Buffer.from(req.body) }),

@@ -193,3 +193,16 @@ export function parseRevocationList(bytes: Uint8Array): RevokedCertificate[] {
 export function revokedFingerprints(list: readonly RevokedCertificate[]): string[] {
   return [...new Set(list.map((e) => e.sha256))].sort();
 }
+
+/** One Set per deny list array, built once (snapshot lists are immutable). */
+const denySets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** The deny list as a Set of lowercase fingerprints, for O(1) lookups on every verification. */
+export function denyListSet(list: readonly string[]): ReadonlySet<string> {
+  let set = denySets.get(list);
+  if (!set) {
+    set = new Set(list.map((f) => f.toLowerCase()));
+    denySets.set(list, set);
+  }
+  return set;
+}

@@ -1,3 +1,4 @@
+import { processAlive, writeNewFileSynced } from '../files';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   constants as fsConstants,
@@ -164,7 +165,7 @@ export class TrustCache {
     try {
       await fs.mkdir(staging);
       for (const [name, bytes] of files) {
-        await writeSynced(path.join(staging, safeName(name)), bytes);
+        await writeNewFileSynced(path.join(staging, safeName(name)), bytes);
       }
       await fsyncDir(staging);
       await fs.rename(staging, path.join(this.dir, 'gens', id));
@@ -212,7 +213,7 @@ export class TrustCache {
       `${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}`,
     );
     try {
-      await writeSynced(tmp, bytes);
+      await writeNewFileSynced(tmp, bytes);
       await fs.rename(tmp, file);
       await fsyncDir(path.dirname(file));
     } catch (err) {
@@ -333,25 +334,6 @@ function safeName(name: string): string {
     throw new CacheError(`refusing to write cache file named "${name}"`);
   }
   return name;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
-  const handle = await fs.open(file, 'wx');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {

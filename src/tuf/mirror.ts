@@ -15,6 +15,7 @@
  * `targets/<dir>/<sha256>.<name>` (consistent snapshots; plain names
  * otherwise). It is built beside the destination and renamed into place.
  */
+import { writeNewFileSynced } from '../files';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -573,12 +574,12 @@ async function writeMirror(
     await fs.mkdir(path.join(staging, 'metadata'), { recursive: true, mode: 0o755 });
     await fs.mkdir(path.join(staging, 'targets'), { recursive: true, mode: 0o755 });
     for (const [name, file] of metadata) {
-      await writeDurable(path.join(staging, 'metadata', name), file.bytes);
+      await writeNewFileSynced(path.join(staging, 'metadata', name), file.bytes);
     }
     for (const [rel, file] of targets) {
       const dest = path.join(staging, 'targets', ...rel.split('/'));
       await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o755 });
-      await writeDurable(dest, file.bytes);
+      await writeNewFileSynced(dest, file.bytes);
     }
     let movedAside = false;
     try {
@@ -598,16 +599,5 @@ async function writeMirror(
     await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
     if (err instanceof TufNotaryError) throw err;
     throw new CacheError(`cannot write the mirror ${to}: ${String(err)}`, { cause: err });
-  }
-}
-
-/** Writes a new file and flushes it to disk before the directory is renamed into place. */
-async function writeDurable(file: string, bytes: Uint8Array): Promise<void> {
-  const handle = await fs.open(file, 'wx', 0o644);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

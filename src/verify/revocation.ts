@@ -5,6 +5,7 @@
  * is always checked first and needs no network; OCSP and CRL checking comes
  * from the revocation stage, loaded on first use.
  */
+import { denyListSet } from '../trust/revocations';
 import { ErrorCode, VerificationError } from '../errors';
 import type {
   ChainRevocationResult,
@@ -15,18 +16,6 @@ import type {
 import type { Certificate } from '../x509';
 import { withDetail } from './outcome';
 import type { CheckDetail, RevocationMode } from './types';
-
-/** One Set per deny list array, built once (lists are immutable in snapshots). */
-const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
-
-function denySet(list: readonly string[]): ReadonlySet<string> {
-  let set = sets.get(list);
-  if (!set) {
-    set = new Set(list.map((f) => f.toLowerCase()));
-    sets.set(list, set);
-  }
-  return set;
-}
 
 const WHICH: Readonly<Record<RevocationPurpose, string>> = {
   codeSigning: 'signing',
@@ -39,7 +28,7 @@ export function checkDenyList(
   chain: readonly Certificate[],
   purpose: RevocationPurpose,
 ): CheckDetail {
-  const deny = denySet(denyList);
+  const deny = denyListSet(denyList);
   for (const cert of chain) {
     if (deny.has(cert.fingerprint)) {
       throw withDetail(

@@ -184,20 +184,10 @@ export interface TrustProvider {
 export type RevocationMode = 'online' | 'offline' | 'denylist';
 
 /** Revocation options the Verifier passes to its RevocationChecker. */
-export interface VerifierRevocationOptions {
-  /** Per request, milliseconds (default 2000). */
-  readonly timeoutMs?: number;
-  /** Most responder requests per chain check (default 8). */
-  readonly maxResponderCalls?: number;
-  readonly maxOcspResponseBytes?: number;
-  readonly maxCrlBytes?: number;
-  /** Disk cache of OCSP responses and CRLs (atomic writes, bounded, re-verified on load). */
-  readonly cacheDir?: string;
-  readonly maxCacheBytes?: number;
-  /** Your own transport for OCSP and CRL requests. */
-  readonly fetch?: import('../revocation').RevocationFetcher;
-  readonly http?: import('../revocation').RevocationHttpOptions;
-}
+export type VerifierRevocationOptions = Omit<
+  import('../revocation').RevocationOptions,
+  'mode' | 'now'
+>;
 
 /** Options of the Verifier. */
 export interface VerifierOptions {

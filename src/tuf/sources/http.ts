@@ -1,4 +1,4 @@
-import type { NetworkOptions } from '../../network';
+import { makeFetchHappen, type FetchedResponse, type NetworkOptions } from '../../network';
 import * as tls from 'node:tls';
 import { SourceUnavailableError, TufNotaryError } from '../../errors';
 import { BoundedBuffer, TufSourceNotFoundError, safeSegments, type TufSource } from './source';
@@ -11,21 +11,6 @@ export interface HttpSourceOptions extends NetworkOptions {
   readonly metadataUrl?: string;
   /** Targets base URL (overrides `url`). */
   readonly targetsUrl?: string;
-}
-
-/** Minimal view of make-fetch-happen's response that we use. */
-interface FetchResponse {
-  readonly status: number;
-  readonly headers?: { get(name: string): string | null };
-  readonly body: AsyncIterable<Uint8Array> & { destroy?: (err?: Error) => void };
-}
-type FetchFn = (url: string, options: Record<string, unknown>) => Promise<FetchResponse>;
-
-let fetchImpl: FetchFn | undefined;
-/** make-fetch-happen is heavy (≈100 ms to load): load it on first use only. */
-function loadFetch(): FetchFn {
-  fetchImpl ??= require('make-fetch-happen') as FetchFn;
-  return fetchImpl;
 }
 
 function withSlash(url: string): string {
@@ -129,10 +114,10 @@ export class HttpSource implements TufSource {
       );
     try {
       let url = firstUrl;
-      let response: FetchResponse;
+      let response: FetchedResponse;
       for (let hops = 0; ; hops += 1) {
         try {
-          response = await loadFetch()(url, {
+          response = await makeFetchHappen()(url, {
             cache: 'no-store',
             signal: controller.signal,
             timeout: timeoutMs,
@@ -186,7 +171,7 @@ export class HttpSource implements TufSource {
    * the trust source, and the client must not be steered to contact other
    * hosts (nor downgraded from https to http) by whoever answers for it.
    */
-  private redirectTarget(url: string, response: FetchResponse, hops: number): string {
+  private redirectTarget(url: string, response: FetchedResponse, hops: number): string {
     const location = response.headers?.get('location') ?? null;
     if (location === null || location === '') {
       throw new SourceUnavailableError(
